@@ -1,0 +1,149 @@
+#include "kafka/consumer.h"
+
+#include "kafka/internal.h"
+
+namespace mirror::kafka {
+
+using namespace detail;  // NOLINT: the adapter's own internals
+
+// ---- Message ----
+void Message::Deleter::operator()(rd_kafka_message_s* m) const noexcept { rd_kafka_message_destroy(m); }
+Message::Message(rd_kafka_message_s* m) : m_(m) {}
+Message::Message(Message&&) noexcept = default;
+Message& Message::operator=(Message&&) noexcept = default;
+Message::~Message() = default;
+
+std::string_view Message::topic() const { return m_->rkt ? rd_kafka_topic_name(m_->rkt) : ""; }
+int32_t Message::partition() const { return m_->partition; }
+int64_t Message::offset() const { return m_->offset; }
+std::optional<std::string_view> Message::key() const {
+  if (!m_->key) return std::nullopt;
+  return std::string_view(static_cast<const char*>(m_->key), m_->key_len);
+}
+std::optional<std::string_view> Message::value() const {
+  if (!m_->payload) return std::nullopt;
+  return std::string_view(static_cast<const char*>(m_->payload), m_->len);
+}
+int64_t Message::timestamp_ms() const { return rd_kafka_message_timestamp(m_.get(), nullptr); }
+TimestampType Message::timestamp_type() const {
+  rd_kafka_timestamp_type_t t = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  rd_kafka_message_timestamp(m_.get(), &t);
+  switch (t) {
+    case RD_KAFKA_TIMESTAMP_CREATE_TIME: return TimestampType::create_time;
+    case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: return TimestampType::log_append_time;
+    default: return TimestampType::none;
+  }
+}
+std::vector<Header> Message::headers() const {
+  std::vector<Header> out;
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m_.get(), &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+  const char* name = nullptr;
+  const void* val = nullptr;
+  size_t size = 0;
+  for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++i) {
+    out.push_back({name, val ? std::optional<std::string>(std::string(static_cast<const char*>(val), size))
+                             : std::nullopt});
+  }
+  return out;
+}
+bool Message::eof() const { return m_->err == RD_KAFKA_RESP_ERR__PARTITION_EOF; }
+
+// ---- Consumer ----
+Consumer::Consumer(std::unique_ptr<Client> client) : client_(std::move(client)) {}
+Consumer::Consumer(Consumer&& o) noexcept : client_(std::move(o.client_)), closed_(o.closed_) {
+  o.closed_ = true;
+}
+Consumer& Consumer::operator=(Consumer&& o) noexcept {
+  if (this != &o) {
+    close();
+    client_ = std::move(o.client_);
+    closed_ = o.closed_;
+    o.closed_ = true;
+  }
+  return *this;
+}
+Consumer::~Consumer() { close(); }
+
+Result<Consumer> Consumer::create(const ClientConfig& config, const ConsumerOptions& options) {
+  Overrides o;
+  // librdkafka serves a consumer's queue only with a group.id; with assign() it never joins the group.
+  o.defaults["group.id"] =
+      "mirror-" + (config.alias.empty() ? std::string("reader") : config.alias) + "-reader";
+  o.defaults["fetch.max.bytes"] = "52428800";
+  o.defaults["queued.max.messages.kbytes"] = "65536";  // bounded prefetch memory per client
+  o.forced = {
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", options.report_eof ? "true" : "false"},
+      {"isolation.level",
+       options.isolation == Isolation::read_committed ? "read_committed" : "read_uncommitted"},
+      // A position outside the log is an event mirror must see (data loss upstream), never silently reset.
+      {"auto.offset.reset", "error"},
+  };
+  if (options.group_id) o.forced["group.id"] = *options.group_id;
+  auto c = Client::create(RD_KAFKA_CONSUMER, config, o, "consumer");
+  if (!c) return fail(std::move(c).error());
+  // Route the main queue (error callbacks) into the consumer queue served by poll().
+  rd_kafka_poll_set_consumer(c->get());
+  return Consumer(std::make_unique<Client>(std::move(*c)));
+}
+
+Result<void> Consumer::assign(const std::vector<TopicPartitionOffset>& partitions) {
+  PartitionListHandle l(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& p : partitions) {
+    rd_kafka_topic_partition_list_add(l.get(), p.topic.c_str(), p.partition)->offset = p.offset;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_assign(client_->get(), l.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(client_->error(err, "", "assign partitions"));
+  return {};
+}
+
+Result<std::optional<Message>> Consumer::poll(std::chrono::milliseconds wait) {
+  constexpr std::string_view op = "consume";
+  if (auto f = client_->async_failure(op)) return fail(std::move(*f));
+  rd_kafka_message_t* raw = rd_kafka_consumer_poll(client_->get(), static_cast<int>(wait.count()));
+  if (auto f = client_->async_failure(op)) {
+    if (raw) rd_kafka_message_destroy(raw);
+    return fail(std::move(*f));
+  }
+  if (!raw) return std::optional<Message>{};
+  Message m(raw);
+  if (raw->err == RD_KAFKA_RESP_ERR_NO_ERROR || raw->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    return std::optional<Message>(std::move(m));
+  }
+  Error e = client_->error(raw->err, rd_kafka_message_errstr(raw), op);
+  if (raw->rkt)
+    e.message =
+        std::string(rd_kafka_topic_name(raw->rkt)) + "[" + std::to_string(raw->partition) + "]: " + e.message;
+  if (e.code == Errc::transport || e.code == Errc::retriable || e.code == Errc::timed_out) {
+    std::lock_guard lock(client_->state().mu);
+    client_->state().last_broker_error = e.message;
+    return std::optional<Message>{};  // librdkafka reconnects and retries by itself
+  }
+  return fail(std::move(e));
+}
+
+Result<void> Consumer::commit(const std::vector<TopicPartitionOffset>& offsets) {
+  PartitionListHandle l(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& p : offsets) {
+    rd_kafka_topic_partition_list_add(l.get(), p.topic.c_str(), p.partition)->offset = p.offset;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_commit(client_->get(), l.get(), 0);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(client_->error(err, "", "commit offsets"));
+  for (int i = 0; i < l->cnt; ++i) {
+    if (l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return fail(client_->error(l->elems[i].err, l->elems[i].topic, "commit offsets"));
+    }
+  }
+  return {};
+}
+
+void Consumer::close() {
+  if (closed_ || !client_) return;
+  closed_ = true;
+  rd_kafka_consumer_close(client_->get());
+}
+
+}  // namespace mirror::kafka

@@ -1,0 +1,151 @@
+#include "kafka/producer.h"
+
+#include "kafka/internal.h"
+
+namespace mirror::kafka {
+
+using namespace detail;  // NOLINT: the adapter's own internals
+
+struct Producer::State {
+  DeliveryHandler on_delivery;
+};
+
+namespace {
+
+// Delivery reports reach this through the client's opaque (ClientState), whose `user` field points to
+// the Producer::State. Called from rd_kafka_poll/flush on the caller's thread.
+void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* m, void* opaque) {
+  auto* cs = static_cast<ClientState*>(opaque);
+  auto* st = static_cast<const DeliveryHandler*>(cs->user);
+  if (!st || !*st) return;
+  Delivery d;
+  d.topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+  d.partition = m->partition;
+  d.offset = m->offset;
+  d.tag = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m->_private));
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    d.error = make_error(m->err, rd_kafka_err2str(m->err), "deliver record", cs->label);
+  }
+  (*st)(d);
+}
+
+void configure_producer(rd_kafka_conf_t* conf) { rd_kafka_conf_set_dr_msg_cb(conf, on_delivery); }
+
+}  // namespace
+
+Producer::Producer(std::unique_ptr<Client> client, std::unique_ptr<State> state)
+    : state_(std::move(state)), client_(std::move(client)) {}
+Producer::Producer(Producer&&) noexcept = default;
+Producer& Producer::operator=(Producer&&) noexcept = default;
+Producer::~Producer() = default;
+
+Result<Producer> Producer::create(const ClientConfig& config, const ProducerOptions& options,
+                                  DeliveryHandler handler) {
+  Overrides o;
+  // Throughput defaults; the spec's client properties may override them.
+  o.defaults = {{"linger.ms", "5"}, {"batch.size", "1000000"}, {"compression.type", "lz4"}};
+  if (options.idempotent || options.transactional_id) {
+    o.forced["enable.idempotence"] = "true";
+    o.forced["acks"] = "all";
+  }
+  if (options.transactional_id) o.forced["transactional.id"] = *options.transactional_id;
+  auto c = Client::create(RD_KAFKA_PRODUCER, config, o, "producer", configure_producer);
+  if (!c) return fail(std::move(c).error());
+  auto state = std::make_unique<State>();
+  state->on_delivery = std::move(handler);
+  auto client = std::make_unique<Client>(std::move(*c));
+  client->state().user = &state->on_delivery;
+  return Producer(std::move(client), std::move(state));
+}
+
+Result<void> Producer::send(const OutRecord& r) {
+  constexpr std::string_view op = "produce";
+  HeadersHandle headers;
+  if (!r.headers.empty()) {
+    headers.reset(rd_kafka_headers_new(r.headers.size()));
+    for (const auto& h : r.headers) {
+      rd_kafka_header_add(headers.get(), h.name.data(), static_cast<ssize_t>(h.name.size()),
+                          h.value ? h.value->data() : nullptr,
+                          h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+    }
+  }
+  const std::string topic(r.topic);
+  // librdkafka's V_ macros cast their arguments, so compute them first (a null pointer means null).
+  const void* key = r.key ? r.key->data() : nullptr;
+  const size_t key_len = r.key ? r.key->size() : 0;
+  void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;  // copied (MSG_F_COPY)
+  const size_t value_len = r.value ? r.value->size() : 0;
+  auto deadline = std::chrono::steady_clock::now() + client_->config().timeout;
+  for (;;) {
+    // rd_kafka_producev takes ownership of the headers only on success; on failure they are still ours.
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        client_->get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
+        RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(r.timestamp_ms),
+        RD_KAFKA_V_HEADERS(headers.get()),
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(r.tag))), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)headers.release();
+      return {};
+    }
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      if (auto f = client_->async_failure(op)) return fail(std::move(*f));
+      return fail(client_->error(err, "", op));
+    }
+    // Back-pressure: the local queue is full, so let deliveries drain before trying again.
+    if (client_->config().stop.stop_requested()) {
+      return fail(client_->error(RD_KAFKA_RESP_ERR__DESTROY, "stopped on request", op));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return fail(client_->timeout_error(op));
+    rd_kafka_poll(client_->get(), 100);
+  }
+}
+
+int Producer::poll(std::chrono::milliseconds wait) {
+  return rd_kafka_poll(client_->get(), static_cast<int>(wait.count()));
+}
+
+Result<void> Producer::flush() {
+  constexpr std::string_view op = "flush";
+  auto deadline = std::chrono::steady_clock::now() + client_->config().timeout;
+  while (rd_kafka_outq_len(client_->get()) > 0) {
+    if (auto f = client_->async_failure(op)) return fail(std::move(*f));
+    if (client_->config().stop.stop_requested()) {
+      return fail(client_->error(RD_KAFKA_RESP_ERR__DESTROY, "stopped on request", op));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return fail(client_->timeout_error(op));
+    rd_kafka_flush(client_->get(), 100);
+  }
+  return {};
+}
+
+int Producer::in_flight() const { return rd_kafka_outq_len(client_->get()); }
+
+namespace {
+Result<void> txn_result(const Client& c, rd_kafka_error_t* raw, std::string_view op) {
+  ErrorHandle err(raw);
+  if (!err) return {};
+  return fail(c.error(err.get(), op));
+}
+}  // namespace
+
+Result<void> Producer::init_transactions() {
+  return txn_result(*client_, rd_kafka_init_transactions(client_->get(), timeout_ms(client_->config())),
+                    "init transactions");
+}
+
+Result<void> Producer::begin_transaction() {
+  return txn_result(*client_, rd_kafka_begin_transaction(client_->get()), "begin transaction");
+}
+
+Result<void> Producer::commit_transaction() {
+  return txn_result(*client_, rd_kafka_commit_transaction(client_->get(), timeout_ms(client_->config())),
+                    "commit transaction");
+}
+
+Result<void> Producer::abort_transaction() {
+  return txn_result(*client_, rd_kafka_abort_transaction(client_->get(), timeout_ms(client_->config())),
+                    "abort transaction");
+}
+
+}  // namespace mirror::kafka
