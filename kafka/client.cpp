@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <array>
-#include <cctype>
 
+#include "common/secrets.h"
 #include "kafka/internal.h"
 
 namespace mirror::kafka {
@@ -9,16 +9,6 @@ namespace mirror::kafka {
 std::string ClientConfig::label() const {
   if (alias.empty()) return bootstrap;
   return alias + " (" + bootstrap + ")";
-}
-
-bool is_sensitive_property(std::string_view name) {
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (std::string_view word : {"password", "secret", "token", "key", "jaas"}) {
-    if (lower.find(word) != std::string::npos) return true;
-  }
-  return false;
 }
 
 namespace detail {
@@ -60,7 +50,7 @@ Error config_error(const ClientConfig& config, const std::string& name, const st
   e.operation = "configure the Kafka client";
   e.cluster = config.label();
   // librdkafka quotes a rejected value in its message; a secret's value must never be printed.
-  if (is_sensitive_property(name) && !value.empty()) {
+  if (is_secret_property(name) && !value.empty()) {
     for (size_t pos = message.find(value); pos != std::string::npos; pos = message.find(value, pos)) {
       message.replace(pos, value.size(), "<secret not shown>");
     }

@@ -29,8 +29,4 @@ struct ClientConfig {
   std::string label() const;
 };
 
-// True for property names whose values are secrets (password, secret, token, key, jaas). Their values
-// are never printed, logged or put into error messages.
-bool is_sensitive_property(std::string_view name);
-
 }  // namespace mirror::kafka

@@ -1,6 +1,7 @@
 // Unit tests of the adapter's error handling and configuration; no broker needed.
 #include <gtest/gtest.h>
 
+#include "common/secrets.h"
 #include "kafka/admin.h"
 #include "kafka/error.h"
 #include "kafka/internal.h"
@@ -52,10 +53,10 @@ TEST(SensitiveProperties, CoverSecretsInAnyCase) {
   for (const char* name :
        {"sasl.password", "ssl.key.password", "sasl.jaas.config", "ssl.key.pem",
         "sasl.oauthbearer.client.secret", "SASL.PASSWORD", "sasl.oauthbearer.token.endpoint.url"}) {
-    EXPECT_TRUE(is_sensitive_property(name)) << name;
+    EXPECT_TRUE(is_secret_property(name)) << name;
   }
   for (const char* name : {"security.protocol", "sasl.mechanism", "sasl.username", "bootstrap.servers"}) {
-    EXPECT_FALSE(is_sensitive_property(name)) << name;
+    EXPECT_FALSE(is_secret_property(name)) << name;
   }
 }
 
