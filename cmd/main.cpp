@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cmd/exit_codes.h"
+#include "cmd/validate.h"
 #include "common/version.h"
 
 int main(int argc, char** argv) {
@@ -19,9 +20,14 @@ int main(int argc, char** argv) {
       "Local test clusters: scripts/kafka-local up|down|status. Documentation: docs/.");
   app.require_subcommand(0, 1);
 
+  mirror::cmd::ValidateOptions validate;
+  CLI::App* validate_cmd = mirror::cmd::add_validate(app, validate);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
@@ -29,9 +35,13 @@ int main(int argc, char** argv) {
     app.exit(e);
     return mirror::cmd::kExitUsage;
   }
-  if (argc == 1) {
-    std::cout << app.help();
-    return mirror::cmd::kExitOk;
+  try {
+    if (validate_cmd->parsed()) return mirror::cmd::run_validate(validate);
+  } catch (const std::exception& e) {
+    // Last resort: a bug, not bad input. Say so instead of crashing.
+    std::cerr << "mirror: internal error: " << e.what() << "\nPlease report this with the command you ran.\n";
+    return mirror::cmd::kExitError;
   }
+  std::cout << app.help();
   return mirror::cmd::kExitOk;
 }

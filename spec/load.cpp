@@ -1,0 +1,784 @@
+#include "spec/load.h"
+
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+#include <dtl/dtl.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <span>
+#include <sstream>
+
+#include "common/secrets.h"
+#include "spec/defaults.h"
+#include "spec/value.h"
+
+namespace mirror::spec {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers shared by every section of the parser.
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  dtl::Diff<char, std::string_view> d(a, b);
+  d.onOnlyEditDistance();
+  d.compose();
+  return static_cast<size_t>(d.getEditDistance());
+}
+
+// The allowed key closest to `key`, if it is close enough to be a likely typo.
+std::optional<std::string_view> nearest(std::string_view key, std::span<const std::string_view> allowed) {
+  std::optional<std::string_view> best;
+  size_t best_d = std::max<size_t>(3, key.size() / 3) + 1;
+  for (auto a : allowed) {
+    size_t d = edit_distance(key, a);
+    if (d < best_d) {
+      best_d = d;
+      best = a;
+    }
+  }
+  return best;
+}
+
+std::string join(std::span<const std::string_view> items) {
+  std::string s;
+  for (auto i : items) s += (s.empty() ? "" : ", ") + std::string(i);
+  return s;
+}
+
+std::string type_name(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "a scalar";
+    case YAML::NodeType::Null: return "nothing (null)";
+    default: return "an undefined value";
+  }
+}
+
+class Parser {
+ public:
+  Parser(const std::string& file, Diagnostics& diags) : file_(file), diags_(diags) {}
+
+  Location at(const YAML::Node& n) const {
+    const YAML::Mark m = n.Mark();
+    if (m.is_null()) return Location{file_, 0, 0};
+    return Location{file_, m.line + 1, m.column + 1};
+  }
+
+  void error(const YAML::Node& n, std::string msg, std::string hint = "") {
+    diags_.error(at(n), std::move(msg), std::move(hint));
+  }
+  void warning(const YAML::Node& n, std::string msg, std::string hint = "") {
+    diags_.warning(at(n), std::move(msg), std::move(hint));
+  }
+  Diagnostics& diags() { return diags_; }
+  const std::string& file() const { return file_; }
+
+  bool is_map(const YAML::Node& n, std::string_view what) {
+    if (n.IsMap()) return true;
+    error(n, std::string(what) + " must be a mapping (key: value lines), not " + type_name(n));
+    return false;
+  }
+
+  // Checks that every key is allowed and appears once; returns the key -> (key node, value) pairs.
+  std::vector<std::pair<YAML::Node, YAML::Node>> entries(const YAML::Node& map,
+                                                         std::span<const std::string_view> allowed,
+                                                         std::string_view context) {
+    std::vector<std::pair<YAML::Node, YAML::Node>> out;
+    std::map<std::string, Location> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const YAML::Node& k = it->first;
+      if (!k.IsScalar()) {
+        error(k, "keys in " + std::string(context) + " must be plain names, not " + type_name(k));
+        continue;
+      }
+      const std::string key = k.Scalar();
+      if (auto [pos, fresh] = seen.emplace(key, at(k)); !fresh) {
+        diags_.error(at(k), "duplicate key \"" + key + "\" in " + std::string(context),
+                     "remove one of them: YAML keeps only one value per key", {pos->second});
+        continue;
+      }
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string hint = "valid keys here: " + join(allowed);
+        if (auto n = nearest(key, allowed)) hint = "did you mean \"" + std::string(*n) + "\"? (" + hint + ")";
+        error(k, "unknown key \"" + key + "\" in " + std::string(context), hint);
+        continue;
+      }
+      out.emplace_back(k, it->second);
+    }
+    return out;
+  }
+
+  std::optional<std::string> string(const YAML::Node& n, std::string_view what) {
+    if (n.IsScalar()) return n.Scalar();
+    error(n, std::string(what) + " must be a string, not " + type_name(n));
+    return std::nullopt;
+  }
+
+  // Scalars only; rejects references where they would not be resolved.
+  std::optional<std::string> plain_string(const YAML::Node& n, std::string_view what) {
+    auto s = string(n, what);
+    if (s && s->find("${") != std::string::npos) {
+      auto refs = parse_references(*s);
+      if (!std::holds_alternative<std::vector<Reference>>(refs) ||
+          !std::get<std::vector<Reference>>(refs).empty()) {
+        error(n, std::string(what) + " cannot use ${...} references",
+              "references are resolved only in cluster bootstrap and client properties");
+        return std::nullopt;
+      }
+    }
+    return s;
+  }
+
+  std::optional<bool> boolean(const YAML::Node& n, std::string_view what) {
+    if (n.IsScalar()) {
+      const std::string& s = n.Scalar();
+      if (s == "true") return true;
+      if (s == "false") return false;
+    }
+    error(n, std::string(what) + " must be true or false, not " + describe_value(n));
+    return std::nullopt;
+  }
+
+  std::optional<int64_t> integer(const YAML::Node& n, std::string_view what) {
+    if (n.IsScalar()) {
+      const std::string& s = n.Scalar();
+      int64_t v = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec == std::errc() && p == s.data() + s.size()) return v;
+    }
+    error(n, std::string(what) + " must be a whole number, not " + describe_value(n));
+    return std::nullopt;
+  }
+
+  std::string describe_value(const YAML::Node& n) {
+    if (n.IsScalar()) return "\"" + n.Scalar() + "\"";
+    return type_name(n);
+  }
+
+  // A value that may hold references (cluster fields): checks their syntax now.
+  std::optional<Value> value(const YAML::Node& n, std::string_view what) {
+    auto s = string(n, what);
+    if (!s) return std::nullopt;
+    Value v{*s, at(n)};
+    auto refs = parse_references(*s);
+    if (auto* err = std::get_if<ReferenceError>(&refs)) {
+      Location l = at(n);
+      l.column += static_cast<int>(err->offset) + (n.Tag() == "!" ? 1 : 0);
+      diags_.error(l, err->message, "write ${env:NAME} or ${file:PATH}; $$ stands for a literal $");
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  // A list of regexes, each compiled; a syntax error points into the pattern.
+  std::vector<Pattern> patterns(const YAML::Node& n, std::string_view what) {
+    std::vector<Pattern> out;
+    if (!n.IsSequence()) {
+      error(n, std::string(what) + " must be a list of regular expressions, not " + describe_value(n),
+            "write it as a YAML list, e.g. [\"orders\\\\..*\", \"payments\"]");
+      return out;
+    }
+    for (const auto& item : n) {
+      auto s = plain_string(item, std::string(what) + " entries");
+      if (!s) continue;
+      auto compiled = Pattern::compile(*s, at(item));
+      if (auto* err = std::get_if<PatternError>(&compiled)) {
+        Location l = at(item);
+        // Point at the offending character (exact for plain and simply quoted patterns).
+        l.column += static_cast<int>(err->offset) + (item.Tag() == "!" ? 1 : 0);
+        diags_.error(
+            l,
+            "invalid regular expression \"" + *s + "\": " + err->message + " at offset " +
+                std::to_string(err->offset),
+            "patterns use Java/PCRE syntax and must match the whole name; escape a literal dot as \\\\. "
+            "inside double quotes, or \\. inside single quotes");
+        continue;
+      }
+      out.push_back(std::get<Pattern>(std::move(compiled)));
+    }
+    return out;
+  }
+
+ private:
+  std::string file_;
+  Diagnostics& diags_;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Sections.
+
+constexpr std::string_view kTopKeys[] = {"version", "clusters", "flows", "policies"};
+constexpr std::string_view kClusterKeys[] = {"bootstrap", "client"};
+constexpr std::string_view kFlowKeys[] = {
+    "name",    "source", "target", "topics", "naming",      "separator", "replication_factor",
+    "configs", "acls",   "groups", "start",  "exactly_once"};
+constexpr std::string_view kTopicKeys[] = {"include", "exclude"};
+constexpr std::string_view kConfigKeys[] = {"sync", "exclude"};
+constexpr std::string_view kAclKeys[] = {"sync"};
+constexpr std::string_view kGroupKeys[] = {"include", "exclude", "sync_offsets"};
+constexpr std::string_view kNamings[] = {"prefix", "identity"};
+
+// Where a flow's pieces were written, for checks that need to point at them.
+struct FlowSource {
+  Location source_at, target_at, naming_at, rf_at;
+  bool include_given = false;
+};
+
+struct Partial {  // what the files add up to, before cross-checks
+  std::optional<int64_t> version;
+  std::optional<Location> version_at;
+  std::map<std::string, Cluster> clusters;
+  std::vector<Flow> flows;
+  std::vector<FlowSource> flow_sources;
+  std::vector<PolicyRule> policies;
+};
+
+void parse_bootstrap(Parser& p, const YAML::Node& n, Cluster& c) {
+  auto v = p.value(n, "bootstrap");
+  if (!v) return;
+  c.bootstrap = *v;
+  if (v->has_references()) return;  // checked when resolved
+  if (v->raw.empty()) {
+    p.error(n, "bootstrap of cluster " + c.alias + " is empty",
+            "list at least one broker as host:port, e.g. 10.0.0.1:9092");
+    return;
+  }
+  std::stringstream ss(v->raw);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    // Accept an optional scheme prefix (PLAINTEXT://host:port), as Kafka tools do.
+    std::string hostport = item.substr(item.find("://") == std::string::npos ? 0 : item.find("://") + 3);
+    size_t colon = hostport.rfind(':');
+    bool ok = colon != std::string::npos && colon > 0 && colon + 1 < hostport.size();
+    if (ok) {
+      int port = 0;
+      auto [ptr, ec] = std::from_chars(hostport.data() + colon + 1, hostport.data() + hostport.size(), port);
+      ok = ec == std::errc() && ptr == hostport.data() + hostport.size() && port > 0 && port < 65536;
+    }
+    if (!ok) {
+      p.error(n, "bootstrap entry \"" + item + "\" of cluster " + c.alias + " is not host:port",
+              "write brokers as host:port separated by commas, e.g. kafka-1:9092,kafka-2:9092");
+    }
+  }
+}
+
+void parse_cluster(Parser& p, const YAML::Node& key, const YAML::Node& n, Partial& out) {
+  Cluster c;
+  c.alias = key.Scalar();
+  c.where = p.at(key);
+  if (c.alias.empty() || c.alias.find_first_of(" .\t/") != std::string::npos) {
+    p.error(key, "cluster alias \"" + c.alias + "\" must be a non-empty name without spaces, dots or slashes",
+            "the alias becomes the prefix of mirrored topics (A.orders), so keep it short, e.g. us-east");
+  }
+  if (!p.is_map(n, "cluster " + c.alias)) return;
+  bool has_bootstrap = false;
+  for (auto& [k, v] : p.entries(n, kClusterKeys, "cluster " + c.alias)) {
+    const std::string key_name = k.Scalar();
+    if (key_name == "bootstrap") {
+      has_bootstrap = true;
+      parse_bootstrap(p, v, c);
+    } else if (key_name == "client") {
+      if (!p.is_map(v, "client properties of cluster " + c.alias)) continue;
+      for (auto& [pk, pv] : p.entries(v, {}, "client properties of cluster " + c.alias)) {
+        const std::string prop = pk.Scalar();
+        if (prop == "bootstrap.servers") {
+          p.error(pk, "bootstrap.servers belongs in the cluster's bootstrap key, not in client",
+                  "move it to clusters." + c.alias + ".bootstrap");
+          continue;
+        }
+        auto val = p.value(pv, "client property " + prop);
+        if (!val) continue;
+        if (is_secret_property(prop) && !val->raw.empty() && !val->has_references()) {
+          p.warning(
+              pv, "client property " + prop + " of cluster " + c.alias + " is a secret written into the spec",
+              "use ${env:NAME} or ${file:PATH} so the secret stays out of git");
+        }
+        c.client.emplace(prop, std::move(*val));
+      }
+    }
+  }
+  if (!has_bootstrap) {
+    p.error(key, "cluster " + c.alias + " has no bootstrap", "add bootstrap: host:port[,host:port...]");
+  }
+  if (auto it = out.clusters.find(c.alias); it != out.clusters.end()) {
+    p.diags().error(c.where, "cluster " + c.alias + " is defined twice",
+                    "keep one definition (files in a folder are merged)", {it->second.where});
+    return;
+  }
+  out.clusters.emplace(c.alias, std::move(c));
+}
+
+void add_defaults(std::vector<Pattern>& patterns, std::span<const std::string_view> defaults) {
+  for (auto d : defaults) patterns.push_back(builtin_pattern(std::string(d)));
+}
+
+void parse_filter(Parser& p, const YAML::Node& n, Filter& f, std::string_view what, bool& include_given,
+                  std::span<const std::string_view> allowed) {
+  if (!p.is_map(n, what)) return;
+  for (auto& [k, v] : p.entries(n, allowed, what)) {
+    const std::string key = k.Scalar();
+    if (key == "include") {
+      include_given = true;
+      f.include = p.patterns(v, std::string(what) + ".include");
+      if (v.IsSequence() && v.size() == 0) {
+        p.warning(v, std::string(what) + ".include is empty, so it selects nothing",
+                  "remove the key to select everything (the default is [\".*\"])");
+      }
+    } else if (key == "exclude") {
+      auto ex = p.patterns(v, std::string(what) + ".exclude");
+      f.exclude.insert(f.exclude.end(), ex.begin(), ex.end());
+    }
+  }
+}
+
+void parse_start(Parser& p, const YAML::Node& n, Flow& f) {
+  auto s = p.plain_string(n, "start");
+  if (!s) return;
+  if (*s == "earliest") {
+    f.start = {StartKind::earliest, 0};
+  } else if (*s == "latest") {
+    f.start = {StartKind::latest, 0};
+  } else if (s->starts_with("timestamp:")) {
+    std::string_view ms = std::string_view(*s).substr(10);
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), v);
+    if (ms.empty() || ec != std::errc() || ptr != ms.data() + ms.size() || v < 0) {
+      p.error(n, "start \"" + *s + "\" has an invalid timestamp",
+              "write timestamp:<milliseconds since the epoch>, e.g. timestamp:1735689600000");
+      return;
+    }
+    f.start = {StartKind::timestamp, v};
+  } else {
+    p.error(n, "start must be earliest, latest or timestamp:<ms>, not \"" + *s + "\"",
+            "earliest copies the whole retained log, latest only new records");
+  }
+}
+
+void parse_flow(Parser& p, const YAML::Node& n, Partial& out) {
+  Flow f;
+  FlowSource src;
+  f.where = p.at(n);
+  add_defaults(f.topics.exclude, defaults::kTopicExcludes);
+  add_defaults(f.groups.filter.exclude, defaults::kGroupExcludes);
+  add_defaults(f.configs.exclude, defaults::kConfigExcludes);
+  f.topics.include = {builtin_pattern(".*")};
+  f.groups.filter.include = {builtin_pattern(".*")};
+  if (!p.is_map(n, "a flow")) return;
+  bool has_name = false, has_source = false, has_target = false;
+  for (auto& [k, v] : p.entries(n, kFlowKeys, "flow")) {
+    const std::string key = k.Scalar();
+    if (key == "name") {
+      if (auto s = p.plain_string(v, "flow name")) {
+        has_name = true;
+        f.name = *s;
+        if (f.name.empty())
+          p.error(v, "flow name is empty", "remove it to get the default <source>-to-<target>");
+      }
+    } else if (key == "source") {
+      if (auto s = p.plain_string(v, "source")) f.source = *s, has_source = true, src.source_at = p.at(v);
+    } else if (key == "target") {
+      if (auto s = p.plain_string(v, "target")) f.target = *s, has_target = true, src.target_at = p.at(v);
+    } else if (key == "topics") {
+      Filter topics;
+      topics.include = {builtin_pattern(".*")};
+      bool given = false;
+      parse_filter(p, v, topics, "topics", given, kTopicKeys);
+      if (given) f.topics.include = topics.include;
+      src.include_given = given;
+      f.topics.exclude.insert(f.topics.exclude.end(), topics.exclude.begin(), topics.exclude.end());
+    } else if (key == "naming") {
+      src.naming_at = p.at(v);
+      if (auto s = p.plain_string(v, "naming")) {
+        if (*s == "prefix")
+          f.naming = Naming::prefix;
+        else if (*s == "identity")
+          f.naming = Naming::identity;
+        else {
+          std::string hint =
+              "prefix names target topics <source>.<topic> (MM2's default); identity keeps the name";
+          if (auto near = nearest(*s, kNamings))
+            hint = "did you mean \"" + std::string(*near) + "\"? " + hint;
+          p.error(v, "naming must be prefix or identity, not \"" + *s + "\"", hint);
+        }
+      }
+    } else if (key == "separator") {
+      if (auto s = p.plain_string(v, "separator")) {
+        if (s->empty())
+          p.error(v, "separator is empty", "use \".\" (MM2's default) or another short string");
+        else
+          f.separator = *s;
+      }
+    } else if (key == "replication_factor") {
+      src.rf_at = p.at(v);
+      if (auto i = p.integer(v, "replication_factor")) {
+        if (*i == 0 || *i < -1 || *i > 32767) {
+          p.error(v, "replication_factor must be -1 (the broker default) or a positive number, not " +
+                         std::to_string(*i));
+        } else {
+          f.replication_factor = static_cast<int>(*i);
+          if (*i == 1) {
+            p.warning(v, "replication_factor 1 keeps a single copy of every mirrored record on the target",
+                      "fine for tests; production targets usually use 3 (or -1 for the broker default)");
+          }
+        }
+      }
+    } else if (key == "configs") {
+      if (!p.is_map(v, "configs")) continue;
+      for (auto& [ck, cv] : p.entries(v, kConfigKeys, "configs")) {
+        if (ck.Scalar() == "sync") {
+          if (auto b = p.boolean(cv, "configs.sync")) f.configs.sync = *b;
+        } else {
+          auto ex = p.patterns(cv, "configs.exclude");
+          f.configs.exclude.insert(f.configs.exclude.end(), ex.begin(), ex.end());
+        }
+      }
+    } else if (key == "acls") {
+      if (!p.is_map(v, "acls")) continue;
+      for (auto& [ak, av] : p.entries(v, kAclKeys, "acls")) {
+        if (auto b = p.boolean(av, "acls.sync")) f.acls_sync = *b;
+        (void)ak;
+      }
+    } else if (key == "groups") {
+      Filter groups;
+      groups.include = {builtin_pattern(".*")};
+      bool given = false;
+      if (v.IsMap()) {
+        for (auto& [gk, gv] : p.entries(v, kGroupKeys, "groups")) {
+          const std::string gkey = gk.Scalar();
+          if (gkey == "sync_offsets") {
+            if (auto b = p.boolean(gv, "groups.sync_offsets")) f.groups.sync_offsets = *b;
+          } else if (gkey == "include") {
+            given = true;
+            groups.include = p.patterns(gv, "groups.include");
+          } else {
+            auto ex = p.patterns(gv, "groups.exclude");
+            groups.exclude.insert(groups.exclude.end(), ex.begin(), ex.end());
+          }
+        }
+      } else {
+        p.is_map(v, "groups");
+      }
+      if (given) f.groups.filter.include = groups.include;
+      f.groups.filter.exclude.insert(f.groups.filter.exclude.end(), groups.exclude.begin(),
+                                     groups.exclude.end());
+    } else if (key == "start") {
+      parse_start(p, v, f);
+    } else if (key == "exactly_once") {
+      if (auto b = p.boolean(v, "exactly_once")) f.exactly_once = *b;
+    }
+  }
+  if (!has_source) p.error(n, "flow has no source", "add source: <cluster alias>");
+  if (!has_target) p.error(n, "flow has no target", "add target: <cluster alias>");
+  if (!has_name && has_source && has_target) f.name = f.source + "-to-" + f.target;
+  out.flows.push_back(std::move(f));
+  out.flow_sources.push_back(src);
+}
+
+void parse_policy(Parser& p, const YAML::Node& n, Partial& out) {
+  if (!p.is_map(n, "a policy")) return;
+  PolicyRule r;
+  r.where = p.at(n);
+  for (auto& [k, v] : p.entries(n, {}, "policy")) {
+    const std::string key = k.Scalar();
+    if (key == "rule") {
+      if (auto s = p.plain_string(v, "rule")) {
+        r.rule = *s;
+        if (std::find(defaults::kPolicyRules.begin(), defaults::kPolicyRules.end(), *s) ==
+            defaults::kPolicyRules.end()) {
+          std::string hint = "built-in rules: " + join(defaults::kPolicyRules);
+          if (auto near = nearest(*s, defaults::kPolicyRules))
+            hint = "did you mean \"" + std::string(*near) + "\"? " + hint;
+          p.error(v, "unknown policy rule \"" + *s + "\"", hint);
+        }
+      }
+    } else if (key == "level") {
+      if (auto s = p.plain_string(v, "level")) {
+        for (auto [alias, level] : defaults::kPolicyLevelAliases) {
+          if (*s == alias) *s = std::string(level);
+        }
+        r.level = *s;
+        if (std::find(defaults::kPolicyLevels.begin(), defaults::kPolicyLevels.end(), *s) ==
+            defaults::kPolicyLevels.end()) {
+          p.error(
+              v, "policy level must be advisory, soft-mandatory or hard-mandatory, not \"" + *s + "\"",
+              "advisory (or warn) reports, soft-mandatory blocks unless overridden, hard-mandatory (or deny) "
+              "always blocks");
+        }
+      }
+    } else if (v.IsScalar()) {
+      r.params[key] = v.Scalar();
+    } else if (v.IsSequence()) {
+      std::string joined;
+      for (const auto& item : v) {
+        if (auto s = p.plain_string(item, "policy parameter " + key))
+          joined += (joined.empty() ? "" : "\n") + *s;
+      }
+      r.params[key] = joined;
+    } else {
+      p.error(v, "policy parameter " + key + " must be a value or a list of values, not " + type_name(v));
+    }
+  }
+  if (r.rule.empty()) p.error(n, "policy has no rule", "add rule: <name>, e.g. rule: no-topic-deletion");
+  if (r.level.empty()) r.level = "hard-mandatory";
+  out.policies.push_back(std::move(r));
+}
+
+// Tabs in indentation are a YAML error that yaml-cpp reports obscurely; say it plainly.
+bool check_tabs(const SourceFile& f, Diagnostics& d) {
+  int line = 1;
+  bool at_indent = true;
+  int col = 1;
+  for (char c : f.content) {
+    if (c == '\n') {
+      ++line, col = 1, at_indent = true;
+      continue;
+    }
+    if (at_indent && c == '\t') {
+      d.error(Location{f.name, line, col}, "tab character in indentation",
+              "YAML indents with spaces only: replace the tab with spaces");
+      return false;
+    }
+    if (c != ' ') at_indent = false;
+    ++col;
+  }
+  return true;
+}
+
+void parse_file(const SourceFile& f, Partial& out, Diagnostics& diags) {
+  if (!check_tabs(f, diags)) return;
+  YAML::Node root;
+  try {
+    root = YAML::Load(f.content);
+  } catch (const YAML::ParserException& e) {
+    diags.error(Location{f.name, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg,
+                "check indentation, colons and matching brackets/quotes around this place");
+    return;
+  } catch (const YAML::Exception& e) {
+    diags.error(Location{f.name, 0, 0}, std::string("cannot read YAML: ") + e.what());
+    return;
+  }
+  Parser p(f.name, diags);
+  if (root.IsNull()) {
+    diags.warning(Location{f.name, 0, 0}, "file is empty", "remove it or add spec content");
+    return;
+  }
+  if (!root.IsMap()) {
+    p.error(root, "a spec file must be a mapping with version, clusters, flows and policies, not " +
+                      type_name(root));
+    return;
+  }
+  for (auto& [k, v] : p.entries(root, kTopKeys, "the spec")) {
+    const std::string key = k.Scalar();
+    if (key == "version") {
+      if (auto i = p.integer(v, "version")) {
+        if (*i != 1) {
+          p.error(v, "unsupported spec version " + std::to_string(*i), "this mirror reads version: 1");
+        } else if (out.version_at && *out.version != *i) {
+          p.error(v, "version differs between files");
+        }
+        out.version = *i;
+        out.version_at = p.at(v);
+      }
+    } else if (key == "clusters") {
+      if (v.IsNull()) continue;
+      if (!p.is_map(v, "clusters")) continue;
+      for (auto& [ck, cv] : p.entries(v, {}, "clusters")) parse_cluster(p, ck, cv, out);
+    } else if (key == "flows") {
+      if (v.IsNull()) continue;
+      if (!v.IsSequence()) {
+        p.error(v, "flows must be a list (each flow starts with \"- \"), not " + type_name(v));
+        continue;
+      }
+      for (const auto& fl : v) parse_flow(p, fl, out);
+    } else if (key == "policies") {
+      if (v.IsNull()) continue;
+      if (!v.IsSequence()) {
+        p.error(v, "policies must be a list (each rule starts with \"- \"), not " + type_name(v));
+        continue;
+      }
+      for (const auto& pol : v) parse_policy(p, pol, out);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Cross-checks over the merged spec.
+
+// A pattern with no regex metacharacters (after unescaping "\."), i.e. a literal topic name.
+std::optional<std::string> literal_of(const Pattern& pat) {
+  std::string out;
+  const std::string& s = pat.source();
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '.' || s[i + 1] == '-')) {
+      out += s[++i];
+      continue;
+    }
+    if (std::string_view(".[](){}*+?|^$\\").find(c) != std::string_view::npos) return std::nullopt;
+    out += c;
+  }
+  return out;
+}
+
+void check_flows(const Partial& in, Diagnostics& d) {
+  std::map<std::string, Location> names;
+  for (size_t i = 0; i < in.flows.size(); ++i) {
+    const Flow& f = in.flows[i];
+    const FlowSource& src = in.flow_sources[i];
+    if (!f.name.empty()) {
+      if (auto [it, fresh] = names.emplace(f.name, f.where); !fresh) {
+        d.error(f.where, "flow name \"" + f.name + "\" is used twice", "give each flow a unique name",
+                {it->second});
+      }
+    }
+    auto known = [&](const std::string& alias, const Location& where, std::string_view role) {
+      if (alias.empty() || in.clusters.count(alias)) return;
+      std::vector<std::string_view> aliases;
+      for (auto& [a, c] : in.clusters) aliases.push_back(a);
+      std::string hint = aliases.empty() ? "define it under clusters:" : "defined clusters: " + join(aliases);
+      if (auto near = nearest(alias, aliases))
+        hint = "did you mean \"" + std::string(*near) + "\"? (" + hint + ")";
+      d.error(where,
+              "flow " + f.name + ": " + std::string(role) + " cluster \"" + alias + "\" is not defined",
+              hint);
+    };
+    known(f.source, src.source_at, "source");
+    known(f.target, src.target_at, "target");
+    if (!f.source.empty() && f.source == f.target) {
+      d.error(src.target_at, "flow " + f.name + " has the same source and target (" + f.source + ")",
+              "a flow copies from one cluster to another: change source or target");
+    }
+  }
+  // Loops and overlapping writes between pairs of flows.
+  for (size_t i = 0; i < in.flows.size(); ++i) {
+    for (size_t j = i + 1; j < in.flows.size(); ++j) {
+      const Flow& a = in.flows[i];
+      const Flow& b = in.flows[j];
+      if (a.naming == Naming::identity && b.naming == Naming::identity && a.source == b.target &&
+          a.target == b.source && !a.source.empty() && !a.target.empty()) {
+        d.error(in.flow_sources[j].naming_at.line ? in.flow_sources[j].naming_at : b.where,
+                "flows " + a.name + " and " + b.name + " both use identity naming between " + a.source +
+                    " and " + a.target + ": every record would be copied back and forth forever",
+                "use naming: prefix in at least one direction (A.orders on B cannot be confused with orders)",
+                {in.flow_sources[i].naming_at.line ? in.flow_sources[i].naming_at : a.where});
+      }
+      if (a.target.empty() || a.target != b.target) continue;
+      // Same target: can both flows produce the same target topic name?
+      bool same_namespace = (a.naming == Naming::identity && b.naming == Naming::identity) ||
+                            (a.naming == Naming::prefix && b.naming == Naming::prefix &&
+                             a.source == b.source && a.separator == b.separator);
+      if (!same_namespace) continue;
+      std::optional<std::string> witness;
+      for (const auto& inc : a.topics.include) {
+        auto lit = literal_of(inc);
+        if (lit && b.topics.matches(*lit) && a.topics.matches(*lit)) witness = *lit;
+        if (std::any_of(b.topics.include.begin(), b.topics.include.end(),
+                        [&](auto& x) { return x == inc; })) {
+          witness = witness ? witness : "topics matching \"" + inc.source() + "\"";
+        }
+      }
+      for (const auto& inc : b.topics.include) {
+        auto lit = literal_of(inc);
+        if (!witness && lit && a.topics.matches(*lit) && b.topics.matches(*lit)) witness = *lit;
+      }
+      if (witness) {
+        d.error(b.where,
+                "flows " + a.name + " and " + b.name + " would both write " + *witness + " on cluster " +
+                    b.target,
+                "make their topic filters disjoint (add an exclude to one of them) or merge the two flows",
+                {a.where});
+      }
+    }
+  }
+}
+
+std::string sha256_hex(const std::vector<SourceFile>& files) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  for (const auto& f : files) {
+    // Name and length delimit each file, so moving text between files changes the hash.
+    std::string header = f.name + "\n" + std::to_string(f.content.size()) + "\n";
+    EVP_DigestUpdate(ctx.get(), header.data(), header.size());
+    EVP_DigestUpdate(ctx.get(), f.content.data(), f.content.size());
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += {kHex[md[i] >> 4], kHex[md[i] & 15]};
+  return hex;
+}
+
+}  // namespace
+
+LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin) {
+  LoadResult r;
+  Partial partial;
+  for (const auto& f : files) parse_file(f, partial, r.diagnostics);
+  if (files.empty()) {
+    r.diagnostics.error(Location{origin.source, 0, 0}, "no spec files found",
+                        "a spec is a .yaml file or a folder of .yaml files");
+  } else if (!partial.version && !r.diagnostics.has_errors()) {
+    r.diagnostics.error(Location{files.front().name, 1, 1}, "the spec has no version",
+                        "add version: 1 at the top");
+  }
+  check_flows(partial, r.diagnostics);
+  if (r.diagnostics.has_errors()) return r;
+  Spec s;
+  s.version = static_cast<int>(partial.version.value_or(1));
+  s.clusters = std::move(partial.clusters);
+  s.flows = std::move(partial.flows);
+  s.policies = std::move(partial.policies);
+  s.origin = std::move(origin);
+  s.content_hash = sha256_hex(files);
+  r.spec = std::move(s);
+  return r;
+}
+
+LoadResult load_path(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  LoadResult r;
+  std::error_code ec;
+  const std::string shown = path.string();
+  if (!fs::exists(path, ec)) {
+    r.diagnostics.error(Location{shown, 0, 0}, "spec not found: " + shown,
+                        "pass the spec file or folder with -c PATH (default ./mirror.yaml)");
+    return r;
+  }
+  std::vector<fs::path> paths;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& e : fs::directory_iterator(path, ec)) {
+      if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml")) {
+        paths.push_back(e.path());
+      }
+    }
+    std::sort(paths.begin(), paths.end());
+  } else {
+    paths.push_back(path);
+  }
+  std::vector<SourceFile> files;
+  for (const auto& p : paths) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+      r.diagnostics.error(Location{p.string(), 0, 0}, "cannot read " + p.string(),
+                          "check the file's permissions");
+      continue;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    files.push_back({p.string(), ss.str()});
+  }
+  if (r.diagnostics.has_errors()) return r;
+  LoadResult parsed = parse_files(files, Origin{shown, std::nullopt, std::nullopt, ""});
+  return parsed;
+}
+
+}  // namespace mirror::spec

@@ -1,0 +1,112 @@
+// The desired state: a checked, typed replication spec (design.md section 2).
+//
+// A Spec is a plain value. Strings that may hold ${env:NAME} / ${file:PATH} references stay
+// unresolved here (`Value`); they are resolved only when a client connects, so secrets never enter a
+// plan, a log or the applied state.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spec/diagnostics.h"
+#include "spec/pattern.h"
+
+namespace mirror::spec {
+
+// A string from the spec, possibly containing ${env:NAME} or ${file:PATH} references.
+struct Value {
+  std::string raw;
+  Location where;
+  bool has_references() const;
+  auto operator<=>(const Value&) const = default;
+};
+
+struct Cluster {
+  std::string alias;
+  Value bootstrap;                      // "host:port[,host:port...]"
+  std::map<std::string, Value> client;  // librdkafka properties
+  Location where;
+};
+
+enum class Naming { prefix, identity };
+
+// Include/exclude regex lists. A name is selected when it fully matches an include pattern and no
+// exclude pattern (excludes win), exactly as MM2's DefaultTopicFilter/DefaultGroupFilter.
+struct Filter {
+  std::vector<Pattern> include;
+  std::vector<Pattern> exclude;  // the user's own plus the defaults
+  bool matches(std::string_view name) const;
+};
+
+enum class StartKind { earliest, latest, timestamp };
+struct Start {
+  StartKind kind = StartKind::earliest;
+  int64_t timestamp_ms = 0;  // for StartKind::timestamp
+};
+
+struct ConfigSync {
+  bool sync = true;
+  std::vector<Pattern> exclude;  // the user's own plus MM2's default exclusions
+  bool excluded(std::string_view config_name) const;
+};
+
+struct GroupSync {
+  Filter filter;
+  bool sync_offsets = true;
+};
+
+struct Flow {
+  std::string name;
+  std::string source;  // cluster alias
+  std::string target;  // cluster alias
+  Filter topics;
+  Naming naming = Naming::prefix;
+  std::string separator = ".";
+  int replication_factor = -1;  // -1: the target broker's default
+  ConfigSync configs;
+  bool acls_sync = true;
+  GroupSync groups;
+  Start start;
+  bool exactly_once = false;
+  Location where;
+
+  // The name a selected source topic gets on the target ("A.orders" with prefix naming).
+  std::string target_topic(std::string_view source_topic) const;
+  // True when the flow replicates this source topic: selected by the filter, not internal to Kafka or
+  // MM2/mirror, and not a cycle (a topic that came from this flow's target in the first place).
+  bool replicates_topic(std::string_view source_topic) const;
+  bool replicates_group(std::string_view group) const { return groups.filter.matches(group); }
+};
+
+// A policy rule from the spec's `policies:` list, kept as written; rules are evaluated elsewhere.
+struct PolicyRule {
+  std::string rule;
+  std::string level;
+  std::map<std::string, std::string> params;  // other scalar keys
+  Location where;
+};
+
+// Where the spec came from: a file, a folder, or a path inside a git commit.
+struct Origin {
+  std::string source;                 // path of the file/folder, or the git repository
+  std::optional<std::string> commit;  // full SHA when read from git
+  std::optional<std::string> ref;     // the ref as given (e.g. "main", "HEAD~1")
+  std::string path;                   // path inside the commit (git), or "" for files
+};
+
+struct Spec {
+  int version = 1;
+  std::map<std::string, Cluster> clusters;
+  std::vector<Flow> flows;
+  std::vector<PolicyRule> policies;
+  Origin origin;
+  std::string content_hash;  // sha256 over the files read, in order (hex)
+
+  const Cluster* cluster(std::string_view alias) const;
+  const Flow* flow(std::string_view name) const;
+};
+
+}  // namespace mirror::spec
