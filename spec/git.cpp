@@ -104,11 +104,13 @@ std::variant<Repo, LoadResult> open_repo(const GitSource& src) {
   return Repo(raw);
 }
 
-// Resolves a ref; in a bare clone of a remote, branches live under origin/.
+// Resolves a ref. In our cached clone of a remote, fetched branches live under origin/ (the local
+// branch made at clone time is never updated), so those are tried first.
 std::variant<Object, LoadResult> resolve_commit(git_repository* repo, const GitSource& src) {
   git_object* raw = nullptr;
-  int rc = git_revparse_single(&raw, repo, src.ref.c_str());
-  if (rc != 0) rc = git_revparse_single(&raw, repo, ("origin/" + src.ref).c_str());
+  int rc = -1;
+  if (is_url(src.repo)) rc = git_revparse_single(&raw, repo, ("origin/" + src.ref).c_str());
+  if (rc != 0) rc = git_revparse_single(&raw, repo, src.ref.c_str());
   if (rc != 0) {
     return failure(
         src.repo, "unknown ref \"" + src.ref + "\" in " + src.repo,

@@ -91,7 +91,8 @@ class Parser {
     std::vector<std::pair<YAML::Node, YAML::Node>> out;
     std::map<std::string, Location> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& k = it->first;
+      // Copies: the iterator yields temporaries, so references to its members would dangle.
+      const YAML::Node k = it->first;
       if (!k.IsScalar()) {
         error(k, "keys in " + std::string(context) + " must be plain names, not " + type_name(k));
         continue;
@@ -108,7 +109,7 @@ class Parser {
         error(k, "unknown key \"" + key + "\" in " + std::string(context), hint);
         continue;
       }
-      out.emplace_back(k, it->second);
+      out.emplace_back(k, YAML::Node(it->second));
     }
     return out;
   }
