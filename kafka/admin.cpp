@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <thread>
 
 #include "kafka/internal.h"
 
@@ -185,6 +186,23 @@ PartitionListHandle partition_list(const std::vector<TopicPartitionOffset>& offs
   return l;
 }
 
+// Group requests go to the group's coordinator, which can move or be loading (after a broker restart):
+// librdkafka reports that and does not retry. Retry such transient errors until the client's timeout.
+template <class Call>
+auto retry_coordinator(const Client& c, Call&& call) -> decltype(call()) {
+  auto deadline = std::chrono::steady_clock::now() + c.config().timeout;
+  std::chrono::milliseconds backoff{100};
+  for (;;) {
+    auto r = call();
+    if (r.ok() || r.error().code != Errc::retriable ||
+        std::chrono::steady_clock::now() + backoff >= deadline || c.config().stop.stop_requested()) {
+      return r;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds{1000});
+  }
+}
+
 }  // namespace
 
 Admin::Admin(std::unique_ptr<Client> client) : client_(std::move(client)) {}
@@ -193,8 +211,15 @@ Admin& Admin::operator=(Admin&&) noexcept = default;
 Admin::~Admin() = default;
 
 Result<Admin> Admin::connect(const ClientConfig& config) {
-  // A producer handle is the lightest client that can issue admin requests.
-  auto c = Client::create(RD_KAFKA_PRODUCER, config, {}, "admin");
+  // A consumer handle with a group.id, never subscribed: librdkafka (up to at least 2.12.1, issue
+  // #5040) crashes when an OffsetFetch issued by ListConsumerGroupOffsets is answered with
+  // NOT_COORDINATOR on a handle without a consumer group. A consumer that never subscribes or assigns
+  // joins no group and fetches nothing.
+  Overrides o;
+  o.forced = {
+      {"group.id", "mirror-" + (config.alias.empty() ? std::string("admin") : config.alias) + "-admin"},
+      {"enable.auto.commit", "false"}};
+  auto c = Client::create(RD_KAFKA_CONSUMER, config, o, "admin");
   if (!c) return fail(std::move(c).error());
   return Admin(std::make_unique<Client>(std::move(*c)));
 }
@@ -536,6 +561,10 @@ Result<std::vector<GroupDescription>> Admin::describe_groups(const std::vector<s
 }
 
 Result<std::vector<TopicPartitionOffset>> Admin::list_group_offsets(const std::string& group_id) {
+  return retry_coordinator(*client_, [&] { return list_group_offsets_once(group_id); });
+}
+
+Result<std::vector<TopicPartitionOffset>> Admin::list_group_offsets_once(const std::string& group_id) {
   constexpr std::string_view op = "list consumer group offsets";
   ListGroupOffsetsHandle req(rd_kafka_ListConsumerGroupOffsets_new(group_id.c_str(), nullptr));
   rd_kafka_ListConsumerGroupOffsets_t* raw = req.get();

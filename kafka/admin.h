@@ -65,6 +65,9 @@ class Admin {
 
  private:
   explicit Admin(std::unique_ptr<detail::Client> client);
+  Result<std::vector<TopicPartitionOffset>> list_group_offsets_once(const std::string& group_id);
+  Result<std::vector<PartitionResult>> alter_group_offsets_once(
+      const std::string& group_id, const std::vector<TopicPartitionOffset>& offsets);
   std::unique_ptr<detail::Client> client_;
 };
 

@@ -187,17 +187,25 @@ TEST(Configs, IncrementalAlterKeepsUnrelatedOverrides) {
   ASSERT_TRUE(r.ok()) << r.error().describe();
   ASSERT_TRUE((*r)[0].ok()) << (*r)[0].error->describe();
 
-  auto cfgs = admin.describe_topic_configs({name});
-  ASSERT_TRUE(cfgs.ok());
-  EXPECT_EQ(find_entry((*cfgs)[0], "retention.ms")->value, "600000");
-  EXPECT_EQ(find_entry((*cfgs)[0], "leader.replication.throttled.replicas")->value, "0:1");
+  // Config changes reach the broker through the metadata log: read until the change shows (≤ 10 s).
+  auto wait_for = [&](auto&& done) {
+    for (int i = 0; i < 100; ++i) {
+      auto cfgs = admin.describe_topic_configs({name});
+      EXPECT_TRUE(cfgs.ok()) << cfgs.error().describe();
+      if (cfgs.ok() && done((*cfgs)[0])) return (*cfgs)[0];
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "config change on " << name << " not visible within 10 s";
+    return TopicConfig{};
+  };
+  TopicConfig tc =
+      wait_for([](const TopicConfig& c) { return find_entry(c, "retention.ms")->value == "600000"; });
+  EXPECT_EQ(find_entry(tc, "leader.replication.throttled.replicas")->value, "0:1");
 
   r = admin.alter_topic_configs({{name, {{ConfigOp::remove, "retention.ms", ""}}}});
   ASSERT_TRUE(r.ok()) << r.error().describe();
-  cfgs = admin.describe_topic_configs({name});
-  ASSERT_TRUE(cfgs.ok());
-  EXPECT_TRUE(find_entry((*cfgs)[0], "retention.ms")->is_default);
-  EXPECT_EQ(find_entry((*cfgs)[0], "leader.replication.throttled.replicas")->value, "0:1");
+  tc = wait_for([](const TopicConfig& c) { return find_entry(c, "retention.ms")->is_default; });
+  EXPECT_EQ(find_entry(tc, "leader.replication.throttled.replicas")->value, "0:1");
 
   auto bad = admin.alter_topic_configs({{name, {{ConfigOp::set, "retention.ms", "not-a-number"}}}});
   ASSERT_TRUE(bad.ok()) << bad.error().describe();

@@ -18,6 +18,7 @@ using namespace std::chrono_literals;
 
 constexpr int16_t kProduceApiKey = 0;  // Kafka protocol ApiKeys
 constexpr int16_t kListOffsetsApiKey = 2;
+constexpr int16_t kOffsetFetchApiKey = 9;
 
 // Owns a mock cluster (it needs a client instance of its own to live in).
 class MockCluster {
@@ -123,6 +124,21 @@ TEST(MockCluster, PerPartitionErrorsDoNotHideOtherResults) {
     EXPECT_FALSE(lo.error) << lo.error->describe();
     EXPECT_EQ(lo.offset, 0);
   }
+}
+
+// librdkafka #5040: an OffsetFetch answered with NOT_COORDINATOR crashes a handle without a consumer
+// group (all versions up to at least 2.12.1). The adapter's admin handle is a consumer with a group.id
+// for that reason, and it retries coordinator errors.
+TEST(MockCluster, GroupOffsetsSurviveNotCoordinator) {
+  MockCluster mc(1);
+  rd_kafka_mock_topic_create(mc.get(), "t", 1, 1);
+  rd_kafka_mock_push_request_errors(mc.get(), kOffsetFetchApiKey, 2, RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+                                    RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+  auto admin = Admin::connect(mc.config());
+  ASSERT_TRUE(admin.ok());
+  auto r = admin->list_group_offsets("g");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(r->empty());
 }
 
 TEST(MockCluster, StopRequestEndsAWaitPromptly) {
