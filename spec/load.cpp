@@ -5,6 +5,7 @@
 #include <dtl/dtl.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -29,12 +30,25 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return static_cast<size_t>(d.getEditDistance());
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 // The allowed key closest to `key`, if it is close enough to be a likely typo.
 std::optional<std::string_view> nearest(std::string_view key, std::span<const std::string_view> allowed) {
+  for (auto a : allowed) {
+    if (iequals(key, a)) return a;  // "b" for "B": a case slip beats any other near miss
+  }
   std::optional<std::string_view> best;
   size_t best_d = std::max<size_t>(3, key.size() / 3) + 1;
   for (auto a : allowed) {
     size_t d = edit_distance(key, a);
+    // The distance counts insertions and deletions, so the two share (|key| + |a| - d) / 2 characters;
+    // suggest only words that keep at least half of the longer one ("C" is no typo of "A").
+    const size_t common = (key.size() + a.size() - d) / 2;
+    if (2 * common < std::max(key.size(), a.size())) continue;
     if (d < best_d) {
       best_d = d;
       best = a;
@@ -61,12 +75,53 @@ std::string type_name(const YAML::Node& n) {
 
 class Parser {
  public:
-  Parser(const std::string& file, Diagnostics& diags) : file_(file), diags_(diags) {}
+  // `content` is the text yaml-cpp's marks count positions in (without a byte order mark).
+  Parser(const std::string& file, std::string_view content, Diagnostics& diags)
+      : file_(file), content_(content), diags_(diags) {}
 
   Location at(const YAML::Node& n) const {
+    if (n.IsNull()) {
+      // yaml-cpp marks a missing value ("bootstrap:" and nothing) at the next token, often on the next
+      // line; point at its key instead.
+      for (const auto& [node, where] : null_values_) {
+        if (node.is(n)) return where;
+      }
+    }
     const YAML::Mark m = n.Mark();
     if (m.is_null()) return Location{file_, 0, 0};
     return Location{file_, m.line + 1, m.column + 1};
+  }
+
+  // The place of the character at `offset` in the scalar's value, counting escapes in quoted scalars
+  // ("orders\\..*" is one character shorter than written). Falls back to the scalar's start when the
+  // value spans lines or is a block scalar.
+  Location at_offset(const YAML::Node& n, size_t offset) const {
+    Location l = at(n);
+    const YAML::Mark m = n.Mark();
+    if (m.is_null() || m.pos < 0 || static_cast<size_t>(m.pos) >= content_.size()) return l;
+    const size_t start = static_cast<size_t>(m.pos);
+    const char quote = content_[start];
+    if (quote == '|' || quote == '>') return l;
+    size_t i = start;
+    if (quote == '"' || quote == '\'') {
+      ++i;
+      for (size_t decoded = 0; decoded < offset && i < content_.size(); ++decoded) {
+        if (content_[i] == '\n') return l;
+        if (quote == '"' && content_[i] == '\\' && i + 1 < content_.size()) {
+          const char e = content_[i + 1];
+          i += e == 'x' ? 4 : e == 'u' ? 6 : e == 'U' ? 10 : 2;
+        } else if (quote == '\'' && content_[i] == '\'') {
+          i += 2;  // '' stands for one '
+        } else {
+          ++i;
+        }
+      }
+    } else {
+      if (content_.find('\n', start) < start + offset) return l;
+      i = start + offset;
+    }
+    l.column += static_cast<int>(i - start);
+    return l;
   }
 
   void error(const YAML::Node& n, std::string msg, std::string hint = "") {
@@ -80,7 +135,8 @@ class Parser {
 
   bool is_map(const YAML::Node& n, std::string_view what) {
     if (n.IsMap()) return true;
-    error(n, std::string(what) + " must be a mapping (key: value lines), not " + type_name(n));
+    error(n, std::string(what) + " must be a mapping (key: value lines), not " + type_name(n),
+          "write key: value lines indented under it, or {key: value, ...} on one line");
     return false;
   }
 
@@ -98,6 +154,7 @@ class Parser {
         continue;
       }
       const std::string key = k.Scalar();
+      if (it->second.IsNull()) null_values_.emplace_back(it->second, at(k));
       if (auto [pos, fresh] = seen.emplace(key, at(k)); !fresh) {
         diags_.error(at(k), "duplicate key \"" + key + "\" in " + std::string(context),
                      "remove one of them: YAML keeps only one value per key", {pos->second});
@@ -116,7 +173,9 @@ class Parser {
 
   std::optional<std::string> string(const YAML::Node& n, std::string_view what) {
     if (n.IsScalar()) return n.Scalar();
-    error(n, std::string(what) + " must be a string, not " + type_name(n));
+    error(n, std::string(what) + " must be a string, not " + type_name(n),
+          n.IsNull() ? "write a value after the colon"
+                     : "write a single value; quote it if it contains any of : , [ ] { } #");
     return std::nullopt;
   }
 
@@ -141,7 +200,8 @@ class Parser {
       if (s == "true") return true;
       if (s == "false") return false;
     }
-    error(n, std::string(what) + " must be true or false, not " + describe_value(n));
+    error(n, std::string(what) + " must be true or false, not " + describe_value(n),
+          "write true or false (yes, no, on and off are not booleans in YAML 1.2)");
     return std::nullopt;
   }
 
@@ -152,7 +212,8 @@ class Parser {
       auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
       if (ec == std::errc() && p == s.data() + s.size()) return v;
     }
-    error(n, std::string(what) + " must be a whole number, not " + describe_value(n));
+    error(n, std::string(what) + " must be a whole number, not " + describe_value(n),
+          "write digits only (and a leading - if negative), without quotes, units or a decimal point");
     return std::nullopt;
   }
 
@@ -168,13 +229,23 @@ class Parser {
     Value v{*s, at(n)};
     auto refs = parse_references(*s);
     if (auto* err = std::get_if<ReferenceError>(&refs)) {
-      Location l = at(n);
-      l.column += static_cast<int>(err->offset) + (n.Tag() == "!" ? 1 : 0);
-      diags_.error(l, err->message, "write ${env:NAME} or ${file:PATH}; $$ stands for a literal $");
+      diags_.error(at_offset(n, err->offset), err->message,
+                   "write ${env:NAME} or ${file:PATH}; $$ stands for a literal $");
       return std::nullopt;
     }
     return v;
   }
+
+  // "*" or "*.orders" is a shell glob: a "*" with nothing before it to repeat.
+  static bool looks_like_glob(const std::string& s, size_t offset) {
+    return offset < s.size() && s[offset] == '*' &&
+           (offset == 0 || s[offset - 1] == '|' || s[offset - 1] == '(');
+  }
+  static constexpr const char* kGlobHint =
+      "this looks like a glob: in a regular expression \"anything\" is .* (e.g. \"orders\\\\..*\")";
+  static constexpr const char* kRegexHint =
+      "patterns use Java/PCRE syntax and must match the whole name; escape a literal dot as \\\\. inside "
+      "double quotes, or \\. inside single quotes";
 
   // A list of regexes, each compiled; a syntax error points into the pattern.
   std::vector<Pattern> patterns(const YAML::Node& n, std::string_view what) {
@@ -189,15 +260,10 @@ class Parser {
       if (!s) continue;
       auto compiled = Pattern::compile(*s, at(item));
       if (auto* err = std::get_if<PatternError>(&compiled)) {
-        Location l = at(item);
-        // Point at the offending character (exact for plain and simply quoted patterns).
-        l.column += static_cast<int>(err->offset) + (item.Tag() == "!" ? 1 : 0);
-        diags_.error(
-            l,
-            "invalid regular expression \"" + *s + "\": " + err->message + " at offset " +
-                std::to_string(err->offset),
-            "patterns use Java/PCRE syntax and must match the whole name; escape a literal dot as \\\\. "
-            "inside double quotes, or \\. inside single quotes");
+        diags_.error(at_offset(item, err->offset),
+                     "invalid regular expression \"" + *s + "\": " + err->message + " at offset " +
+                         std::to_string(err->offset),
+                     looks_like_glob(*s, err->offset) ? kGlobHint : kRegexHint);
         continue;
       }
       out.push_back(std::get<Pattern>(std::move(compiled)));
@@ -207,7 +273,9 @@ class Parser {
 
  private:
   std::string file_;
+  std::string_view content_;
   Diagnostics& diags_;
+  std::vector<std::pair<YAML::Node, Location>> null_values_;  // null values and their keys' places
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -223,14 +291,20 @@ constexpr std::string_view kConfigKeys[] = {"sync", "exclude"};
 constexpr std::string_view kAclKeys[] = {"sync"};
 constexpr std::string_view kGroupKeys[] = {"include", "exclude", "sync_offsets"};
 constexpr std::string_view kNamings[] = {"prefix", "identity"};
+constexpr std::string_view kPolicyKeys[] = {"rule", "level"};
 
 // Where a flow's pieces were written, for checks that need to point at them.
 struct FlowSource {
   Location source_at, target_at, naming_at, rf_at;
   bool include_given = false;
+  bool name_given = false;  // false: the name is the default <source>-to-<target>
 };
 
 struct Partial {  // what the files add up to, before cross-checks
+  // Some file has a version: key (even one with a wrong value).
+  bool version_key = false;
+  // Some file could not be parsed as a mapping, so whether it has a version is unknown.
+  bool unreadable = false;
   std::optional<int64_t> version;
   std::optional<Location> version_at;
   std::map<std::string, Cluster> clusters;
@@ -239,7 +313,58 @@ struct Partial {  // what the files add up to, before cross-checks
   std::vector<PolicyRule> policies;
 };
 
+// A pattern with no regex metacharacters (after unescaping "\."), i.e. a literal topic name.
+std::optional<std::string> literal_of(const Pattern& pat) {
+  std::string out;
+  const std::string& s = pat.source();
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '.' || s[i + 1] == '-')) {
+      out += s[++i];
+      continue;
+    }
+    if (std::string_view(".[](){}*+?|^$\\").find(c) != std::string_view::npos) return std::nullopt;
+    out += c;
+  }
+  return out;
+}
+
+// A name the pattern matches, for simple patterns: literal characters, escaped punctuation, ".", "[...]"
+// classes and the quantifiers * + ? (each atom taken once: "orders\\..*" gives "orders.x"). nullopt for
+// anything fancier. Callers test the sample against the full filters, so it is only used when it is a
+// real name that both select.
+std::optional<std::string> sample_of(const Pattern& pat) {
+  std::string out;
+  const std::string& s = pat.source();
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '\\') {
+      if (i + 1 >= s.size() || std::isalnum(static_cast<unsigned char>(s[i + 1]))) return std::nullopt;
+      out += s[++i];
+    } else if (c == '.') {
+      out += 'x';
+    } else if (c == '[') {
+      const size_t close = s.find(']', i + 2);
+      if (close == std::string::npos || s[i + 1] == '^' || s[i + 1] == '\\') return std::nullopt;
+      out += s[i + 1];
+      i = close;
+    } else if (c == '*' || c == '+' || c == '?') {
+      if (i + 1 < s.size() && (s[i + 1] == '?' || s[i + 1] == '+')) ++i;  // lazy or possessive
+    } else if (std::string_view("(){}|^$").find(c) != std::string_view::npos) {
+      return std::nullopt;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void parse_bootstrap(Parser& p, const YAML::Node& n, Cluster& c) {
+  if (n.IsSequence()) {
+    p.error(n, "bootstrap of cluster " + c.alias + " must be one string, not a list",
+            "write the brokers on one line separated by commas, e.g. kafka-1:9092,kafka-2:9092");
+    return;
+  }
   auto v = p.value(n, "bootstrap");
   if (!v) return;
   c.bootstrap = *v;
@@ -249,23 +374,41 @@ void parse_bootstrap(Parser& p, const YAML::Node& n, Cluster& c) {
             "list at least one broker as host:port, e.g. 10.0.0.1:9092");
     return;
   }
-  std::stringstream ss(v->raw);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
+  const std::string& raw = v->raw;
+  for (size_t begin = 0; begin <= raw.size();) {
+    size_t end = std::min(raw.find(',', begin), raw.size());
+    size_t first = raw.find_first_not_of(" \t", begin);
+    const Location where = p.at_offset(n, first < end ? first : std::min(begin, raw.size() - 1));
+    std::string item = raw.substr(begin, end - begin);
+    begin = end + 1;
     item.erase(0, item.find_first_not_of(" \t"));
     item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) {
+      p.diags().error(where, "bootstrap of cluster " + c.alias + " has an empty entry",
+                      "remove the extra comma: write host:port,host:port");
+      continue;
+    }
+    if (item.find_first_of(" \t") != std::string::npos) {
+      p.diags().error(where, "bootstrap entry \"" + item + "\" of cluster " + c.alias + " contains a space",
+                      "separate brokers with commas, e.g. kafka-1:9092,kafka-2:9092");
+      continue;
+    }
     // Accept an optional scheme prefix (PLAINTEXT://host:port), as Kafka tools do.
     std::string hostport = item.substr(item.find("://") == std::string::npos ? 0 : item.find("://") + 3);
     size_t colon = hostport.rfind(':');
-    bool ok = colon != std::string::npos && colon > 0 && colon + 1 < hostport.size();
-    if (ok) {
-      int port = 0;
-      auto [ptr, ec] = std::from_chars(hostport.data() + colon + 1, hostport.data() + hostport.size(), port);
-      ok = ec == std::errc() && ptr == hostport.data() + hostport.size() && port > 0 && port < 65536;
+    if (colon == std::string::npos || colon == 0) {
+      p.diags().error(where, "bootstrap entry \"" + item + "\" of cluster " + c.alias + " is not host:port",
+                      "write brokers as host:port separated by commas, e.g. kafka-1:9092,kafka-2:9092");
+      continue;
     }
-    if (!ok) {
-      p.error(n, "bootstrap entry \"" + item + "\" of cluster " + c.alias + " is not host:port",
-              "write brokers as host:port separated by commas, e.g. kafka-1:9092,kafka-2:9092");
+    int port = 0;
+    auto [ptr, ec] = std::from_chars(hostport.data() + colon + 1, hostport.data() + hostport.size(), port);
+    if (colon + 1 == hostport.size() || ec != std::errc() || ptr != hostport.data() + hostport.size() ||
+        port <= 0 || port >= 65536) {
+      p.diags().error(where,
+                      "bootstrap entry \"" + item + "\" of cluster " + c.alias + " has an invalid port \"" +
+                          hostport.substr(colon + 1) + "\"",
+                      "a port is a number from 1 to 65535, e.g. kafka-1:9092");
     }
   }
 }
@@ -274,13 +417,17 @@ void parse_cluster(Parser& p, const YAML::Node& key, const YAML::Node& n, Partia
   Cluster c;
   c.alias = key.Scalar();
   c.where = p.at(key);
-  if (c.alias.empty() || c.alias.find_first_of(" .\t/") != std::string::npos) {
-    p.error(key, "cluster alias \"" + c.alias + "\" must be a non-empty name without spaces, dots or slashes",
+  // The alias is a prefix of topic names, which Kafka limits to [a-zA-Z0-9._-]; "." is the separator.
+  if (c.alias.empty() || c.alias.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                   "0123456789_-") != std::string::npos) {
+    p.error(key, "cluster alias \"" + c.alias + "\" must be a name made of letters, digits, - and _",
             "the alias becomes the prefix of mirrored topics (A.orders), so keep it short, e.g. us-east");
   }
-  if (!p.is_map(n, "cluster " + c.alias)) return;
-  bool has_bootstrap = false;
-  for (auto& [k, v] : p.entries(n, kClusterKeys, "cluster " + c.alias)) {
+  // A cluster that is not a mapping still defines its alias, so flows naming it get no second error.
+  const bool is_map = p.is_map(n, "cluster " + c.alias);
+  bool has_bootstrap = !is_map;
+  for (auto& [k, v] : is_map ? p.entries(n, kClusterKeys, "cluster " + c.alias)
+                             : std::vector<std::pair<YAML::Node, YAML::Node>>{}) {
     const std::string key_name = k.Scalar();
     if (key_name == "bootstrap") {
       has_bootstrap = true;
@@ -296,7 +443,11 @@ void parse_cluster(Parser& p, const YAML::Node& key, const YAML::Node& n, Partia
         }
         auto val = p.value(pv, "client property " + prop);
         if (!val) continue;
-        if (is_secret_property(prop) && !val->raw.empty() && !val->has_references()) {
+        // File locations and URLs (ssl.key.location, sasl.kerberos.keytab, ...token.endpoint.url) name
+        // where a secret is, not the secret.
+        const bool names_a_place =
+            prop.ends_with(".location") || prop.ends_with(".keytab") || prop.ends_with(".url");
+        if (is_secret_property(prop) && !names_a_place && !val->raw.empty() && !val->has_references()) {
           p.warning(
               pv, "client property " + prop + " of cluster " + c.alias + " is a secret written into the spec",
               "use ${env:NAME} or ${file:PATH} so the secret stays out of git");
@@ -382,10 +533,17 @@ void parse_flow(Parser& p, const YAML::Node& n, Partial& out) {
         if (f.name.empty())
           p.error(v, "flow name is empty", "remove it to get the default <source>-to-<target>");
       }
-    } else if (key == "source") {
-      if (auto s = p.plain_string(v, "source")) f.source = *s, has_source = true, src.source_at = p.at(v);
-    } else if (key == "target") {
-      if (auto s = p.plain_string(v, "target")) f.target = *s, has_target = true, src.target_at = p.at(v);
+    } else if (key == "source" || key == "target") {
+      // Present even if its value is wrong: that value gets its own error, not also "has no source".
+      (key == "source" ? has_source : has_target) = true;
+      if (auto s = p.plain_string(v, key)) {
+        if (s->empty()) {
+          p.error(v, key + " is empty", "write the alias of a cluster defined under clusters:");
+        } else {
+          (key == "source" ? f.source : f.target) = *s;
+          (key == "source" ? src.source_at : src.target_at) = p.at(v);
+        }
+      }
     } else if (key == "topics") {
       Filter topics;
       topics.include = {builtin_pattern(".*")};
@@ -420,8 +578,10 @@ void parse_flow(Parser& p, const YAML::Node& n, Partial& out) {
       src.rf_at = p.at(v);
       if (auto i = p.integer(v, "replication_factor")) {
         if (*i == 0 || *i < -1 || *i > 32767) {
-          p.error(v, "replication_factor must be -1 (the broker default) or a positive number, not " +
-                         std::to_string(*i));
+          p.error(v,
+                  "replication_factor must be -1 (the broker default) or a number from 1 to 32767, not " +
+                      std::to_string(*i),
+                  "use -1 to let the target broker decide, or the number of copies, e.g. 3");
         } else {
           f.replication_factor = static_cast<int>(*i);
           if (*i == 1) {
@@ -477,7 +637,25 @@ void parse_flow(Parser& p, const YAML::Node& n, Partial& out) {
   }
   if (!has_source) p.error(n, "flow has no source", "add source: <cluster alias>");
   if (!has_target) p.error(n, "flow has no target", "add target: <cluster alias>");
-  if (!has_name && has_source && has_target) f.name = f.source + "-to-" + f.target;
+  if (!has_name && !f.source.empty() && !f.target.empty()) f.name = f.source + "-to-" + f.target;
+  // A literal include that an exclude always drops selects nothing; without a word the flow silently
+  // copies less than its author thinks.
+  for (const auto& inc : f.topics.include) {
+    const auto lit = literal_of(inc);
+    if (!lit) continue;
+    const auto ex = std::find_if(f.topics.exclude.begin(), f.topics.exclude.end(),
+                                 [&](const Pattern& e) { return e.matches(*lit); });
+    if (ex == f.topics.exclude.end()) continue;
+    const bool builtin = ex->where().line == 0;
+    p.diags().warning(
+        inc.where(),
+        "topics.include entry \"" + inc.source() + "\" selects nothing: " +
+            (builtin ? "the default exclude \"" : "the exclude \"") + ex->source() + "\" drops it",
+        builtin ? "internal topics of Kafka, Connect and MirrorMaker are never mirrored; remove "
+                  "the entry"
+                : "excludes win over includes: remove the entry or narrow the exclude");
+  }
+  src.name_given = has_name;
   out.flows.push_back(std::move(f));
   out.flow_sources.push_back(src);
 }
@@ -513,8 +691,13 @@ void parse_policy(Parser& p, const YAML::Node& n, Partial& out) {
               "always blocks");
         }
       }
+    } else if (auto near = nearest(key, kPolicyKeys)) {
+      // Other keys are the rule's parameters, so a misspelt level would silently become one.
+      p.error(k, "unknown key \"" + key + "\" in policy",
+              "did you mean \"" + std::string(*near) +
+                  "\"? (a policy has rule, level and the rule's parameters)");
     } else if (v.IsScalar()) {
-      r.params[key] = v.Scalar();
+      if (auto s = p.plain_string(v, "policy parameter " + key)) r.params[key] = *s;
     } else if (v.IsSequence()) {
       std::string joined;
       for (const auto& item : v) {
@@ -523,7 +706,8 @@ void parse_policy(Parser& p, const YAML::Node& n, Partial& out) {
       }
       r.params[key] = joined;
     } else {
-      p.error(v, "policy parameter " + key + " must be a value or a list of values, not " + type_name(v));
+      p.error(v, "policy parameter " + key + " must be a value or a list of values, not " + type_name(v),
+              "write key: value or key: [value, ...]");
     }
   }
   if (r.rule.empty()) p.error(n, "policy has no rule", "add rule: <name>, e.g. rule: no-topic-deletion");
@@ -552,37 +736,99 @@ bool check_tabs(const SourceFile& f, Diagnostics& d) {
   return true;
 }
 
-void parse_file(const SourceFile& f, Partial& out, Diagnostics& diags) {
-  if (!check_tabs(f, diags)) return;
+// yaml-cpp 0.7 accepts a quoted scalar that runs to the end of the file (a missing closing quote) and
+// reads the rest of the file into it; find such a scalar so it is reported where it starts.
+std::optional<YAML::Mark> unterminated_quote(const YAML::Node& n, std::string_view text) {
+  if (n.IsScalar()) {
+    const YAML::Mark m = n.Mark();
+    if (m.is_null() || m.pos < 0 || static_cast<size_t>(m.pos) >= text.size()) return std::nullopt;
+    const char q = text[static_cast<size_t>(m.pos)];
+    if (q != '"' && q != '\'') return std::nullopt;
+    for (size_t i = static_cast<size_t>(m.pos) + 1; i < text.size(); ++i) {
+      if (q == '"' && text[i] == '\\') {
+        ++i;  // an escape, e.g. \"
+      } else if (text[i] == q) {
+        if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+          ++i;  // '' inside single quotes
+          continue;
+        }
+        return std::nullopt;
+      }
+    }
+    return m;
+  }
+  if (n.IsSequence()) {
+    for (const auto& item : n) {
+      if (auto m = unterminated_quote(item, text)) return m;
+    }
+  } else if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (auto m = unterminated_quote(it->first, text)) return m;
+      if (auto m = unterminated_quote(it->second, text)) return m;
+    }
+  }
+  return std::nullopt;
+}
+
+// yaml-cpp's messages name the parser state, not the mistake; say what usually causes each.
+std::string syntax_hint(const std::string& msg) {
+  if (msg.starts_with(YAML::ErrorMsg::INVALID_ESCAPE))
+    return "inside double quotes a backslash starts an escape: write \\\\ for a regex backslash "
+           "(\"orders\\\\..*\") or use single quotes ('orders\\..*')";
+  if (msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) return "a [ list is not closed: add the missing ]";
+  if (msg == YAML::ErrorMsg::END_OF_MAP_FLOW) return "a { mapping is not closed: add the missing }";
+  if (msg == YAML::ErrorMsg::END_OF_MAP || msg == YAML::ErrorMsg::END_OF_SEQ)
+    return "this line is indented differently from the lines above it: keys of one mapping (and items of "
+           "one list) must start in the same column";
+  if (msg == YAML::ErrorMsg::MAP_VALUE)
+    return "a value contains \": \": put it in quotes, or start the key on its own line";
+  return "check indentation, colons and matching brackets/quotes around this place";
+}
+
+// Returns false when the file could not be read as a mapping (so nothing is known about its keys).
+bool parse_file(const SourceFile& f, Partial& out, Diagnostics& diags) {
+  if (!check_tabs(f, diags)) return false;
   YAML::Node root;
   try {
     root = YAML::Load(f.content);
   } catch (const YAML::ParserException& e) {
     diags.error(Location{f.name, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg,
-                "check indentation, colons and matching brackets/quotes around this place");
-    return;
+                syntax_hint(e.msg));
+    return false;
   } catch (const YAML::Exception& e) {
-    diags.error(Location{f.name, 0, 0}, std::string("cannot read YAML: ") + e.what());
-    return;
+    diags.error(Location{f.name, 0, 0}, std::string("cannot read YAML: ") + e.what(),
+                "check that the file is a YAML text file");
+    return false;
   }
-  Parser p(f.name, diags);
+  // yaml-cpp's Mark::pos does not count a UTF-8 byte order mark.
+  std::string_view text = f.content;
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  if (auto m = unterminated_quote(root, text)) {
+    diags.error(
+        Location{f.name, m->line + 1, m->column + 1}, "YAML syntax error: this quoted string is never closed",
+        "add the closing quote: everything up to the end of the file was read as part of this string");
+    return false;
+  }
+  Parser p(f.name, text, diags);
   if (root.IsNull()) {
     diags.warning(Location{f.name, 0, 0}, "file is empty", "remove it or add spec content");
-    return;
+    return true;
   }
   if (!root.IsMap()) {
-    p.error(root, "a spec file must be a mapping with version, clusters, flows and policies, not " +
-                      type_name(root));
-    return;
+    p.error(
+        root,
+        "a spec file must be a mapping with version, clusters, flows and policies, not " + type_name(root),
+        "write the top-level keys at the start of the line, without \"- \", e.g. version: 1");
+    return false;
   }
   for (auto& [k, v] : p.entries(root, kTopKeys, "the spec")) {
     const std::string key = k.Scalar();
     if (key == "version") {
+      out.version_key = true;
       if (auto i = p.integer(v, "version")) {
+        // Every version but 1 is an error where it is written, so files cannot disagree unnoticed.
         if (*i != 1) {
           p.error(v, "unsupported spec version " + std::to_string(*i), "this mirror reads version: 1");
-        } else if (out.version_at && *out.version != *i) {
-          p.error(v, "version differs between files");
         }
         out.version = *i;
         out.version_at = p.at(v);
@@ -594,49 +840,40 @@ void parse_file(const SourceFile& f, Partial& out, Diagnostics& diags) {
     } else if (key == "flows") {
       if (v.IsNull()) continue;
       if (!v.IsSequence()) {
-        p.error(v, "flows must be a list (each flow starts with \"- \"), not " + type_name(v));
+        p.error(v, "flows must be a list (each flow starts with \"- \"), not " + type_name(v),
+                "write each flow as an item: \"- source: A\" with its other keys indented under it");
         continue;
       }
       for (const auto& fl : v) parse_flow(p, fl, out);
     } else if (key == "policies") {
       if (v.IsNull()) continue;
       if (!v.IsSequence()) {
-        p.error(v, "policies must be a list (each rule starts with \"- \"), not " + type_name(v));
+        p.error(v, "policies must be a list (each rule starts with \"- \"), not " + type_name(v),
+                "write each policy as an item: \"- rule: no-topic-deletion\" with level: indented under it");
         continue;
       }
       for (const auto& pol : v) parse_policy(p, pol, out);
     }
   }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Cross-checks over the merged spec.
 
-// A pattern with no regex metacharacters (after unescaping "\."), i.e. a literal topic name.
-std::optional<std::string> literal_of(const Pattern& pat) {
-  std::string out;
-  const std::string& s = pat.source();
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '.' || s[i + 1] == '-')) {
-      out += s[++i];
-      continue;
-    }
-    if (std::string_view(".[](){}*+?|^$\\").find(c) != std::string_view::npos) return std::nullopt;
-    out += c;
-  }
-  return out;
-}
-
 void check_flows(const Partial& in, Diagnostics& d) {
-  std::map<std::string, Location> names;
+  std::map<std::string, size_t> names;  // flow name -> index of the first flow with it
   for (size_t i = 0; i < in.flows.size(); ++i) {
     const Flow& f = in.flows[i];
     const FlowSource& src = in.flow_sources[i];
     if (!f.name.empty()) {
-      if (auto [it, fresh] = names.emplace(f.name, f.where); !fresh) {
-        d.error(f.where, "flow name \"" + f.name + "\" is used twice", "give each flow a unique name",
-                {it->second});
+      if (auto [it, fresh] = names.emplace(f.name, i); !fresh) {
+        const bool defaulted = !src.name_given || !in.flow_sources[it->second].name_given;
+        d.error(f.where, "flow name \"" + f.name + "\" is used twice",
+                defaulted
+                    ? "add a unique name: to each flow (a flow without one is called <source>-to-<target>)"
+                    : "give each flow a unique name",
+                {in.flows[it->second].where});
       }
     }
     auto known = [&](const std::string& alias, const Location& where, std::string_view role) {
@@ -676,18 +913,24 @@ void check_flows(const Partial& in, Diagnostics& d) {
                             (a.naming == Naming::prefix && b.naming == Naming::prefix &&
                              a.source == b.source && a.separator == b.separator);
       if (!same_namespace) continue;
+      // Look for a real topic name that both flows select (a literal include if possible, else a sample
+      // of a simple pattern); failing that, the same pattern written in both.
       std::optional<std::string> witness;
-      for (const auto& inc : a.topics.include) {
-        auto lit = literal_of(inc);
-        if (lit && b.topics.matches(*lit) && a.topics.matches(*lit)) witness = *lit;
-        if (std::any_of(b.topics.include.begin(), b.topics.include.end(),
-                        [&](auto& x) { return x == inc; })) {
-          witness = witness ? witness : "topics matching \"" + inc.source() + "\"";
+      for (bool want_literal : {true, false}) {
+        for (const auto* inc_list : {&a.topics.include, &b.topics.include}) {
+          for (const auto& inc : *inc_list) {
+            const auto lit = literal_of(inc);
+            const auto name = want_literal ? lit : sample_of(inc);
+            if (witness || !name || !a.topics.matches(*name) || !b.topics.matches(*name)) continue;
+            witness = (lit ? "topic " : "topics such as ") + a.target_topic(*name);
+          }
         }
       }
-      for (const auto& inc : b.topics.include) {
-        auto lit = literal_of(inc);
-        if (!witness && lit && a.topics.matches(*lit) && b.topics.matches(*lit)) witness = *lit;
+      for (const auto& inc : a.topics.include) {
+        if (!witness && std::any_of(b.topics.include.begin(), b.topics.include.end(),
+                                    [&](auto& x) { return x == inc; })) {
+          witness = "topics matching \"" + inc.source() + "\"";
+        }
       }
       if (witness) {
         d.error(b.where,
@@ -723,11 +966,13 @@ std::string sha256_hex(const std::vector<SourceFile>& files) {
 LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin) {
   LoadResult r;
   Partial partial;
-  for (const auto& f : files) parse_file(f, partial, r.diagnostics);
+  for (const auto& f : files) {
+    if (!parse_file(f, partial, r.diagnostics)) partial.unreadable = true;
+  }
   if (files.empty()) {
     r.diagnostics.error(Location{origin.source, 0, 0}, "no spec files found",
                         "a spec is a .yaml file or a folder of .yaml files");
-  } else if (!partial.version && !r.diagnostics.has_errors()) {
+  } else if (!partial.version_key && !partial.unreadable) {
     r.diagnostics.error(Location{files.front().name, 1, 1}, "the spec has no version",
                         "add version: 1 at the top");
   }
