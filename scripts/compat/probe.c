@@ -390,8 +390,9 @@ static int wait_topic(rd_kafka_t* rk, const char* topic, int want, char* err, si
     int n = -1;
     char e[256] = "";
     int r = metadata_topic(rk, topic, &n, e, sizeof(e));
-    if (want > 0 && r == 0 && n == want) return 0;
-    if (want == 0 && r != 0 && strstr(e, "UNKNOWN_TOPIC")) return 0;
+    /* On success, clear what earlier attempts wrote: callers test err[0] afterwards. */
+    if (want > 0 && r == 0 && n == want) return err[0] = '\0', 0;
+    if (want == 0 && r != 0 && strstr(e, "UNKNOWN_TOPIC")) return err[0] = '\0', 0;
     snprintf(err, errsz, "topic %s: want %d partitions, have %d (%s)", topic, want, n, e);
     sleep_ms(200);
   } while (now_ms() < deadline);
@@ -622,7 +623,7 @@ static int wait_topic_config(rd_kafka_t* rk, const char* topic, const char* name
   int64_t deadline = now_ms() + WAIT_MS;
   char val[256] = "";
   do {
-    if (!describe_topic_config(rk, topic, name, val, sizeof(val), err, errsz) && !strcmp(val, want)) return 0;
+    if (!describe_topic_config(rk, topic, name, val, sizeof(val), err, errsz) && !strcmp(val, want)) return err[0] = '\0', 0;
     sleep_ms(200);
   } while (now_ms() < deadline);
   snprintf(err, errsz, "%s is %s, expected %s", name, val, want);
