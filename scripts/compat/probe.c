@@ -623,7 +623,8 @@ static int wait_topic_config(rd_kafka_t* rk, const char* topic, const char* name
   int64_t deadline = now_ms() + WAIT_MS;
   char val[256] = "";
   do {
-    if (!describe_topic_config(rk, topic, name, val, sizeof(val), err, errsz) && !strcmp(val, want)) return err[0] = '\0', 0;
+    if (!describe_topic_config(rk, topic, name, val, sizeof(val), err, errsz) && !strcmp(val, want))
+      return err[0] = '\0', 0;
     sleep_ms(200);
   } while (now_ms() < deadline);
   snprintf(err, errsz, "%s is %s, expected %s", name, val, want);
