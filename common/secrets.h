@@ -21,4 +21,19 @@ inline bool is_secret_property(std::string_view name) {
   return false;
 }
 
+// A URL without the credentials it may carry: "https://bot:TOKEN@host/repo" -> "https://bot:***@host/repo",
+// "https://TOKEN@host/repo" -> "https://***@host/repo". ssh user names ("ssh://git@host") are kept.
+inline std::string redact_url_credentials(std::string s) {
+  const size_t scheme = s.find("://");
+  if (scheme == std::string::npos) return s;
+  const size_t start = scheme + 3;
+  const size_t end = std::min(s.find_first_of("/?#", start), s.size());
+  const size_t at = s.rfind('@', end);
+  if (at == std::string::npos || at < start) return s;
+  const size_t colon = s.find(':', start);
+  if (colon < at) return s.replace(colon + 1, at - colon - 1, "***");     // user:password@
+  if (s.starts_with("http")) return s.replace(start, at - start, "***");  // token@ (GitHub accepts it)
+  return s;                                                               // ssh://git@host: not a secret
+}
+
 }  // namespace mirror

@@ -1,7 +1,9 @@
 #include "spec/git.h"
 
+#include "common/hash.h"
+#include "common/secrets.h"
+
 #include <git2.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -33,6 +35,16 @@ std::string last_error() {
   return e && e->message ? e->message : "unknown libgit2 error";
 }
 
+// libgit2's messages may quote the URL it was given; show the redacted one instead.
+std::string scrub(std::string message, const std::string& real, const std::string& shown) {
+  if (real == shown) return message;
+  for (size_t pos = message.find(real); pos != std::string::npos;
+       pos = message.find(real, pos + shown.size())) {
+    message.replace(pos, real.size(), shown);
+  }
+  return message;
+}
+
 bool is_url(const std::string& repo) {
   return repo.find("://") != std::string::npos ||
          (repo.find('@') != std::string::npos && repo.find(':') != std::string::npos &&
@@ -48,15 +60,7 @@ std::filesystem::path default_cache() {
   return std::filesystem::temp_directory_path() / "mirror-git";
 }
 
-std::string cache_name(const std::string& url) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(url.data(), url.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < 8; ++i) hex += {kHex[md[i] >> 4], kHex[md[i] & 15]};
-  return hex;
-}
+std::string cache_name(const std::string& url) { return sha256_hex(url).substr(0, 16); }
 
 LoadResult failure(const std::string& where, std::string message, std::string hint) {
   LoadResult r;
@@ -65,11 +69,13 @@ LoadResult failure(const std::string& where, std::string message, std::string hi
 }
 
 // Opens a local repository, or clones/fetches a remote one into the cache.
-std::variant<Repo, LoadResult> open_repo(const GitSource& src) {
+std::variant<Repo, LoadResult> open_repo(const GitSource& real, const std::string& shown) {
+  GitSource src = real;  // src.repo is what libgit2 gets; `shown` is what people see
   git_repository* raw = nullptr;
   if (!is_url(src.repo)) {
     if (git_repository_open_ext(&raw, src.repo.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) {
-      return failure(src.repo, "not a git repository: " + src.repo + " (" + last_error() + ")",
+      return failure(shown,
+                     "not a git repository: " + shown + " (" + scrub(last_error(), real.repo, shown) + ")",
                      "pass --git the path of a repository (bare or with a working tree) or a URL");
     }
     return Repo(raw);
@@ -79,14 +85,14 @@ std::variant<Repo, LoadResult> open_repo(const GitSource& src) {
     Repo repo(raw);
     git_remote* remote_raw = nullptr;
     if (git_remote_lookup(&remote_raw, repo.get(), "origin") != 0) {
-      return failure(src.repo, "the cached clone in " + dir.string() + " has no origin remote",
+      return failure(shown, "the cached clone in " + dir.string() + " has no origin remote",
                      "delete " + dir.string() + " and run again");
     }
     Remote remote(remote_raw);
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
     if (git_remote_fetch(remote.get(), nullptr, &opts, "mirror: fetch spec") != 0) {
-      return failure(src.repo, "cannot fetch " + src.repo + ": " + last_error(),
+      return failure(shown, "cannot fetch " + shown + ": " + scrub(last_error(), real.repo, shown),
                      "check the URL, the network and the credentials git uses for this host");
     }
     return repo;
@@ -96,9 +102,9 @@ std::variant<Repo, LoadResult> open_repo(const GitSource& src) {
   git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
   opts.bare = 1;
   if (git_clone(&raw, src.repo.c_str(), dir.c_str(), &opts) != 0) {
-    std::string why = last_error();
+    std::string why = scrub(last_error(), real.repo, shown);
     std::filesystem::remove_all(dir, ec);
-    return failure(src.repo, "cannot clone " + src.repo + ": " + why,
+    return failure(shown, "cannot clone " + shown + ": " + why,
                    "check the URL, the network and the credentials git uses for this host");
   }
   return Repo(raw);
@@ -133,9 +139,13 @@ std::string oid_hex(const git_oid* oid) {
 
 }  // namespace
 
-LoadResult load_git(const GitSource& src) {
+LoadResult load_git(const GitSource& given) {
   Libgit2 lib;
-  auto opened = open_repo(src);
+  // Messages and the recorded origin name the repository without any credentials in its URL; only
+  // libgit2 sees the real one.
+  GitSource src = given;
+  src.repo = redact_url_credentials(given.repo);
+  auto opened = open_repo(given, src.repo);
   if (auto* r = std::get_if<LoadResult>(&opened)) return std::move(*r);
   Repo repo = std::get<Repo>(std::move(opened));
 

@@ -1,6 +1,5 @@
 #include "spec/load.h"
 
-#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 #include <dtl/dtl.hpp>
 
@@ -12,6 +11,7 @@
 #include <span>
 #include <sstream>
 
+#include "common/hash.h"
 #include "common/secrets.h"
 #include "spec/defaults.h"
 #include "spec/value.h"
@@ -943,22 +943,11 @@ void check_flows(const Partial& in, Diagnostics& d) {
   }
 }
 
-std::string sha256_hex(const std::vector<SourceFile>& files) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  for (const auto& f : files) {
-    // Name and length delimit each file, so moving text between files changes the hash.
-    std::string header = f.name + "\n" + std::to_string(f.content.size()) + "\n";
-    EVP_DigestUpdate(ctx.get(), header.data(), header.size());
-    EVP_DigestUpdate(ctx.get(), f.content.data(), f.content.size());
-  }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) hex += {kHex[md[i] >> 4], kHex[md[i] & 15]};
-  return hex;
+std::string content_hash(const std::vector<SourceFile>& files) {
+  // Name and length delimit each file, so moving text between files changes the hash.
+  std::string all;
+  for (const auto& f : files) all += f.name + "\n" + std::to_string(f.content.size()) + "\n" + f.content;
+  return sha256_hex(all);
 }
 
 }  // namespace
@@ -984,7 +973,7 @@ LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin) {
   s.flows = std::move(partial.flows);
   s.policies = std::move(partial.policies);
   s.origin = std::move(origin);
-  s.content_hash = sha256_hex(files);
+  s.content_hash = content_hash(files);
   r.spec = std::move(s);
   return r;
 }

@@ -153,6 +153,11 @@ TEST_F(GitRepo, ClearErrors) {
     EXPECT_FALSE(r.spec.has_value());
     EXPECT_NE(all(r).find(c.phrase), std::string::npos) << all(r);
   }
+  // Credentials in a URL never reach a message or the recorded origin.
+  LoadResult secret = load_git({"http://bot:s3cr3t-token@127.0.0.1:1/repo.git", "main", "", dir_ / "cache"});
+  EXPECT_EQ(all(secret).find("s3cr3t-token"), std::string::npos) << all(secret);
+  EXPECT_NE(all(secret).find("http://bot:***@127.0.0.1:1/repo.git"), std::string::npos) << all(secret);
+
   fs::create_directories(dir_ / "work" / "empty");
   write("empty/notes.txt", "x");
   commit("empty folder");
