@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cmd/exit_codes.h"
+#include "cmd/plan.h"
 #include "cmd/validate.h"
 #include "common/version.h"
 
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
 
   mirror::cmd::ValidateOptions validate;
   CLI::App* validate_cmd = mirror::cmd::add_validate(app, validate);
+  mirror::cmd::PlanOptions plan;
+  CLI::App* plan_cmd = mirror::cmd::add_plan(app, plan);
+  mirror::cmd::ShowOptions show;
+  CLI::App* show_cmd = mirror::cmd::add_show(app, show);
 
   try {
     app.parse(argc, argv);
@@ -37,6 +42,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (validate_cmd->parsed()) return mirror::cmd::run_validate(validate);
+    if (plan_cmd->parsed()) return mirror::cmd::run_plan(plan);
+    if (show_cmd->parsed()) return mirror::cmd::run_show(show);
   } catch (const std::exception& e) {
     // Last resort: a bug, not bad input. Say so instead of crashing.
     std::cerr << "mirror: internal error: " << e.what() << "\nPlease report this with the command you ran.\n";

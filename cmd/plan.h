@@ -1,0 +1,29 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cmd/spec_options.h"
+
+namespace mirror::cmd {
+
+struct PlanOptions {
+  SpecOptions spec;
+  std::string out;              // --out FILE: save the plan (JSON) for show/apply
+  std::string format = "text";  // text | json | markdown
+  bool detailed_exitcode = false;
+  bool allow_delete = false;
+  int timeout_seconds = 30;
+  bool verbose = false;
+};
+
+struct ShowOptions {
+  std::string file;
+  std::string format = "text";
+};
+
+CLI::App* add_plan(CLI::App& app, PlanOptions& o);
+CLI::App* add_show(CLI::App& app, ShowOptions& o);
+int run_plan(const PlanOptions& o);
+int run_show(const ShowOptions& o);
+
+}  // namespace mirror::cmd

@@ -1,0 +1,227 @@
+#include "observe/observe.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/secrets.h"
+#include "kafka/admin.h"
+
+namespace mirror::observe {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+planner::ConfigSource convert(kafka::ConfigSource s) {
+  switch (s) {
+    case kafka::ConfigSource::dynamic_topic: return planner::ConfigSource::dynamic_topic;
+    case kafka::ConfigSource::dynamic_broker: return planner::ConfigSource::dynamic_broker;
+    case kafka::ConfigSource::dynamic_default_broker: return planner::ConfigSource::dynamic_default_broker;
+    case kafka::ConfigSource::static_broker: return planner::ConfigSource::static_broker;
+    case kafka::ConfigSource::default_config: return planner::ConfigSource::default_config;
+    default: return planner::ConfigSource::other;
+  }
+}
+
+planner::Acl convert(const kafka::AclBinding& b) {
+  return {kafka::acl_resource_type_name(b.resource_type),
+          b.resource_name,
+          kafka::acl_pattern_type_name(b.pattern_type),
+          b.principal,
+          b.host,
+          kafka::acl_operation_name(b.operation),
+          kafka::acl_permission_name(b.permission)};
+}
+
+std::string fmt(const kafka::Error& e) {
+  std::string s = e.describe();
+  if (auto h = e.hint(); !h.empty()) s += "\n  hint: " + h;
+  return s;
+}
+
+class Timer {
+ public:
+  Timer(const Options& o, std::string what) : o_(o), what_(std::move(what)), start_(Clock::now()) {}
+  void done(const std::string& detail) {
+    if (!o_.log) return;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
+    o_.log(what_ + ": " + detail + " (" + std::to_string(ms) + " ms)");
+  }
+
+ private:
+  const Options& o_;
+  std::string what_;
+  Clock::time_point start_;
+};
+
+// Phase 1: who the cluster is and which topics it has (one metadata request).
+Result<planner::ClusterState, std::string> observe_metadata(kafka::Admin& admin, const std::string& alias,
+                                                            const Options& options) {
+  planner::ClusterState st;
+  st.alias = alias;
+  {
+    Timer t(options, alias + ": describe cluster");
+    auto info = admin.describe_cluster();
+    if (!info) return fail(fmt(info.error()));
+    st.cluster_id = info->cluster_id;
+    t.done("cluster id " + st.cluster_id + ", " + std::to_string(info->brokers.size()) + " broker(s)");
+  }
+  Timer t(options, alias + ": metadata");
+  auto topics = admin.list_topics();
+  if (!topics) return fail(fmt(topics.error()));
+  for (const auto& ti : *topics) {
+    st.topics[ti.name] = {ti.name, static_cast<int>(ti.partitions.size()), ti.replication_factor(), {}};
+  }
+  t.done(std::to_string(topics->size()) + " topic(s)");
+  return st;
+}
+
+// Phase 2: configs of the topics that matter, ACLs, and the selected consumer groups.
+Result<void, std::string> observe_details(kafka::Admin& admin, planner::ClusterState& st, const Scope& scope,
+                                          const Options& options) {
+  if (scope.configs) {
+    std::vector<std::string> names;
+    for (const auto& n : scope.config_topics) {
+      if (st.topics.count(n)) names.push_back(n);
+    }
+    Timer t(options, st.alias + ": describe configs");
+    auto cfgs = admin.describe_topic_configs(names);
+    if (!cfgs) return fail(fmt(cfgs.error()));
+    for (const auto& tc : *cfgs) {
+      if (tc.error) {
+        if (tc.error->code == kafka::Errc::not_found) continue;  // deleted meanwhile
+        return fail(fmt(*tc.error));
+      }
+      auto& topic = st.topics[tc.topic];
+      for (const auto& e : tc.entries) {
+        topic.configs[e.name] = {e.value, convert(e.source), e.read_only, e.sensitive};
+      }
+    }
+    t.done(std::to_string(names.size()) + " topic(s) in one request");
+  }
+  if (scope.acls) {
+    Timer t(options, st.alias + ": describe ACLs");
+    auto acls = admin.describe_acls({.resource_type = kafka::AclResourceType::topic});
+    if (acls) {
+      st.acls_observed = true;
+      for (const auto& b : *acls) st.acls.push_back(convert(b));
+      std::sort(st.acls.begin(), st.acls.end());
+      t.done(std::to_string(st.acls.size()) + " topic ACL(s)");
+    } else if (acls.error().code == kafka::Errc::authorization ||
+               acls.error().kafka_code == "SECURITY_DISABLED") {
+      t.done("not available: " + acls.error().message);  // the planner says ACL sync is skipped
+    } else {
+      return fail(fmt(acls.error()));
+    }
+  }
+  if (scope.group_selected) {
+    Timer t(options, st.alias + ": consumer groups");
+    auto groups = admin.list_groups();
+    if (!groups) return fail(fmt(groups.error()));
+    std::vector<std::string> ids;
+    for (const auto& g : *groups) {
+      if (scope.group_selected(g.group_id)) ids.push_back(g.group_id);
+    }
+    auto desc = admin.describe_groups(ids);
+    if (!desc) return fail(fmt(desc.error()));
+    for (const auto& d : *desc) {
+      planner::GroupState gs{d.group_id, kafka::group_state_name(d.state), d.member_count, {}};
+      auto offsets = admin.list_group_offsets(d.group_id);
+      if (!offsets) return fail(fmt(offsets.error()));
+      for (const auto& o : *offsets) gs.offsets[{o.topic, o.partition}] = o.offset;
+      st.groups[d.group_id] = std::move(gs);
+    }
+    t.done(std::to_string(ids.size()) + " selected of " + std::to_string(groups->size()));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<kafka::ClientConfig, std::string> client_config(const spec::Cluster& cluster,
+                                                       const spec::Resolver& resolver,
+                                                       const Options& options) {
+  kafka::ClientConfig c;
+  c.alias = cluster.alias;
+  auto bootstrap = spec::resolve(cluster.bootstrap, resolver);
+  if (!bootstrap) return fail(spec::format_text(bootstrap.error()));
+  c.bootstrap = *bootstrap;
+  for (const auto& [k, v] : cluster.client) {
+    auto r = spec::resolve(v, resolver);
+    if (!r) return fail(spec::format_text(r.error()));
+    c.properties[k] = *r;
+  }
+  c.timeout = options.timeout;
+  c.stop = options.stop;
+  // Troubleshooting: MIRROR_KAFKA_DEBUG=protocol,broker,... turns on librdkafka's debug contexts and
+  // prints its log lines to stderr, with every resolved secret value cut out.
+  if (const char* dbg = std::getenv("MIRROR_KAFKA_DEBUG"); dbg && *dbg) {
+    c.properties["debug"] = dbg;
+    std::vector<std::string> secrets;
+    for (const auto& [k, v] : c.properties) {
+      if (is_secret_property(k) && !v.empty()) secrets.push_back(v);
+    }
+    c.log = [alias = cluster.alias, secrets](int level, std::string_view facility, std::string_view message) {
+      std::string line(message);
+      for (const auto& secret : secrets) {
+        for (size_t pos = line.find(secret); pos != std::string::npos; pos = line.find(secret, pos)) {
+          line.replace(pos, secret.size(), "<secret not shown>");
+        }
+      }
+      std::fprintf(stderr, "librdkafka %s %d %.*s: %s\n", alias.c_str(), level,
+                   static_cast<int>(facility.size()), facility.data(), line.c_str());
+    };
+  }
+  return c;
+}
+
+Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(const spec::Spec& spec,
+                                                                               const spec::Resolver& resolver,
+                                                                               const Options& options) {
+  std::map<std::string, kafka::Admin> admins;
+  std::map<std::string, planner::ClusterState> out;
+  for (const auto& f : spec.flows) {
+    for (const std::string& alias : {f.source, f.target}) {
+      if (admins.count(alias)) continue;
+      const spec::Cluster* c = spec.cluster(alias);
+      if (!c) return fail("cluster " + alias + " is not defined in the spec");
+      auto cfg = client_config(*c, resolver, options);
+      if (!cfg) return fail(std::move(cfg).error());
+      auto admin = kafka::Admin::connect(*cfg);
+      if (!admin) return fail(fmt(admin.error()));
+      auto st = observe_metadata(*admin, alias, options);
+      if (!st) return fail(std::move(st).error());
+      out[alias] = std::move(*st);
+      admins.emplace(alias, std::move(*admin));
+    }
+  }
+  // Now that the topics are known: the configs each cluster must show, and the groups to read.
+  std::map<std::string, Scope> scopes;
+  for (const auto& f : spec.flows) {
+    scopes[f.target];
+    auto& src_scope = scopes[f.source];
+    for (const auto& [name, t] : out[f.source].topics) {
+      if (!f.replicates_topic(name)) continue;
+      src_scope.config_topics.insert(name);
+      scopes[f.target].config_topics.insert(f.target_topic(name));
+    }
+  }
+  for (auto& [alias, scope] : scopes) {
+    std::vector<const spec::Flow*> as_source;
+    for (const auto& f : spec.flows) {
+      if (f.source == alias) as_source.push_back(&f);
+    }
+    if (!as_source.empty()) {
+      scope.group_selected = [as_source](const std::string& g) {
+        return std::any_of(as_source.begin(), as_source.end(),
+                           [&](const spec::Flow* f) { return f->replicates_group(g); });
+      };
+    }
+    auto r = observe_details(admins.at(alias), out[alias], scope, options);
+    if (!r) return fail(std::move(r).error());
+  }
+  return out;
+}
+
+}  // namespace mirror::observe

@@ -1,0 +1,47 @@
+// Reading the live state of the clusters a spec names, through the kafka adapter, into the planner's
+// ClusterState values. The only place where the spec meets the network: references in the spec are
+// resolved here, just before connecting, and never stored.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+
+#include "common/result.h"
+#include "kafka/client_config.h"
+#include "planner/cluster_state.h"
+#include "spec/spec.h"
+#include "spec/value.h"
+
+namespace mirror::observe {
+
+struct Options {
+  std::chrono::milliseconds timeout{30'000};
+  std::stop_token stop;
+  // Receives "phase: detail (N ms)" lines for -v; never given secrets.
+  std::function<void(const std::string&)> log;
+};
+
+// The adapter's client config for a spec cluster, with ${env:}/${file:} references resolved now.
+// The error names the reference and where it was written, never a value.
+Result<kafka::ClientConfig, std::string> client_config(const spec::Cluster& cluster,
+                                                       const spec::Resolver& resolver,
+                                                       const Options& options);
+
+// What to read from one cluster.
+struct Scope {
+  bool configs = true;  // topic configs (only for topics a flow replicates or could write)
+  bool acls = true;
+  std::set<std::string> config_topics;                     // topics whose configs are needed
+  std::function<bool(const std::string&)> group_selected;  // groups whose offsets are needed
+};
+
+// Observes every cluster the spec's flows name. Admin round trips do not grow with the number of topics:
+// metadata, configs and ACLs are one request each per cluster; group offsets are one per selected group.
+Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(const spec::Spec& spec,
+                                                                               const spec::Resolver& resolver,
+                                                                               const Options& options);
+
+}  // namespace mirror::observe

@@ -1,0 +1,82 @@
+// What mirror observed in one cluster: a plain value, built by the observer (observe/) from the live
+// cluster or by tests from a builder. The planner reads nothing else.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mirror::planner {
+
+// Where a topic config's value comes from (Kafka's DescribeConfigs "source").
+enum class ConfigSource {
+  dynamic_topic,
+  dynamic_broker,
+  dynamic_default_broker,
+  static_broker,
+  default_config,
+  other
+};
+
+struct ConfigValue {
+  std::optional<std::string> value;  // nullopt: hidden (sensitive) or unset
+  ConfigSource source = ConfigSource::default_config;
+  bool read_only = false;
+  bool sensitive = false;
+  auto operator<=>(const ConfigValue&) const = default;
+};
+
+struct TopicState {
+  std::string name;
+  int partitions = 0;
+  int replication_factor = 0;
+  std::map<std::string, ConfigValue> configs;  // empty when configs were not observed
+  auto operator<=>(const TopicState&) const = default;
+};
+
+// A Kafka ACL binding, as strings (the planner does not need the adapter's enums).
+struct Acl {
+  std::string resource_type;  // TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID
+  std::string resource_name;
+  std::string pattern_type;  // LITERAL, PREFIXED
+  std::string principal;     // User:alice
+  std::string host;          // *
+  std::string operation;     // READ, WRITE, ALL, ...
+  std::string permission;    // ALLOW, DENY
+  auto operator<=>(const Acl&) const = default;
+  std::string str() const;  // "ALLOW User:alice READ on TOPIC A.orders (LITERAL, host *)"
+};
+
+struct GroupState {
+  std::string id;
+  std::string state;  // Empty, Stable, ... ("" if unknown)
+  int members = 0;
+  std::map<std::pair<std::string, int32_t>, int64_t> offsets;  // (topic, partition) -> committed offset
+  auto operator<=>(const GroupState&) const = default;
+};
+
+// What mirror recorded in the target cluster when it last applied a flow (see docs/state.md).
+struct AppliedFlow {
+  std::string revision;  // content hash of the flow's desired state at apply time
+  std::string spec_commit;
+  auto operator<=>(const AppliedFlow&) const = default;
+};
+
+struct ClusterState {
+  std::string alias;
+  std::string cluster_id;
+  std::map<std::string, TopicState> topics;  // every topic, internal ones included
+  bool acls_observed = false;                // false: no authorizer, or ACLs not asked for
+  std::vector<Acl> acls;                     // sorted
+  std::map<std::string, GroupState> groups;
+  std::map<std::string, AppliedFlow> applied;  // flow name -> what was applied (target clusters)
+  // Resources mirror created (from the applied state): only these may ever be deleted.
+  std::vector<std::string> managed_topics;
+  std::vector<Acl> managed_acls;
+};
+
+const char* config_source_name(ConfigSource s);
+
+}  // namespace mirror::planner

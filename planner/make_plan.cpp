@@ -1,0 +1,474 @@
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "common/hash.h"
+#include "common/secrets.h"
+#include "planner/plan.h"
+
+namespace mirror::planner {
+
+const char* config_source_name(ConfigSource s) {
+  switch (s) {
+    case ConfigSource::dynamic_topic: return "dynamic_topic";
+    case ConfigSource::dynamic_broker: return "dynamic_broker";
+    case ConfigSource::dynamic_default_broker: return "dynamic_default_broker";
+    case ConfigSource::static_broker: return "static_broker";
+    case ConfigSource::default_config: return "default";
+    case ConfigSource::other: return "other";
+  }
+  return "other";
+}
+
+std::string Acl::str() const {
+  return permission + " " + principal + " " + operation + " on " + resource_type + " " + resource_name +
+         " (" + pattern_type + ", host " + host + ")";
+}
+
+namespace {
+
+struct KindName {
+  ActionKind kind;
+  const char* name;
+};
+constexpr KindName kKinds[] = {
+    {ActionKind::create_internal_topic, "create_internal_topic"},
+    {ActionKind::create_topic, "create_topic"},
+    {ActionKind::create_partitions, "create_partitions"},
+    {ActionKind::alter_topic_configs, "alter_topic_configs"},
+    {ActionKind::create_acl, "create_acl"},
+    {ActionKind::delete_acl, "delete_acl"},
+    {ActionKind::delete_topic, "delete_topic"},
+    {ActionKind::sync_group_offsets, "sync_group_offsets"},
+    {ActionKind::start_flow, "start_flow"},
+    {ActionKind::update_flow, "update_flow"},
+};
+
+}  // namespace
+
+const char* action_kind_name(ActionKind k) {
+  for (const auto& row : kKinds) {
+    if (row.kind == k) return row.name;
+  }
+  return "unknown";
+}
+
+std::optional<ActionKind> action_kind_from_name(std::string_view name) {
+  for (const auto& row : kKinds) {
+    if (name == row.name) return row.kind;
+  }
+  return std::nullopt;
+}
+
+Change change_of(ActionKind k) {
+  switch (k) {
+    case ActionKind::create_internal_topic:
+    case ActionKind::create_topic:
+    case ActionKind::create_acl:
+    case ActionKind::start_flow: return Change::create;
+    case ActionKind::delete_acl:
+    case ActionKind::delete_topic: return Change::remove;
+    case ActionKind::create_partitions:
+    case ActionKind::alter_topic_configs:
+    case ActionKind::sync_group_offsets:
+    case ActionKind::update_flow: return Change::update;
+  }
+  return Change::update;
+}
+
+char change_symbol(Change c) {
+  switch (c) {
+    case Change::create: return '+';
+    case Change::update: return '~';
+    case Change::remove: return '-';
+  }
+  return '~';
+}
+
+std::string checkpoints_topic(const spec::Flow& flow) { return flow.source + ".checkpoints.internal"; }
+
+std::string flow_revision(const spec::Flow& f) {
+  Json j;
+  j["name"] = f.name;
+  j["source"] = f.source;
+  j["target"] = f.target;
+  auto sources = [](const std::vector<spec::Pattern>& ps) {
+    Json a = Json::array();
+    for (const auto& p : ps) a.push_back(p.source());
+    return a;
+  };
+  j["topics"] = {{"include", sources(f.topics.include)}, {"exclude", sources(f.topics.exclude)}};
+  j["naming"] = f.naming == spec::Naming::prefix ? "prefix" : "identity";
+  j["separator"] = f.separator;
+  j["replication_factor"] = f.replication_factor;
+  j["configs"] = {{"sync", f.configs.sync}, {"exclude", sources(f.configs.exclude)}};
+  j["acls"] = {{"sync", f.acls_sync}};
+  j["groups"] = {{"include", sources(f.groups.filter.include)},
+                 {"exclude", sources(f.groups.filter.exclude)},
+                 {"sync_offsets", f.groups.sync_offsets}};
+  j["start"] = f.start.kind == spec::StartKind::earliest ? "earliest"
+               : f.start.kind == spec::StartKind::latest
+                   ? "latest"
+                   : "timestamp:" + std::to_string(f.start.timestamp_ms);
+  j["exactly_once"] = f.exactly_once;
+  return sha256_hex(j.dump()).substr(0, 16);
+}
+
+namespace {
+
+// MM2's rule for which source topic configs are copied (MirrorSourceConnector.targetConfig): values set
+// on the topic or dynamically on the brokers, not Kafka's built-in or server.properties defaults, not
+// read-only or sensitive entries, and not excluded by the flow.
+std::map<std::string, std::string> desired_configs(const spec::Flow& flow, const TopicState& source) {
+  std::map<std::string, std::string> out;
+  if (!flow.configs.sync) return out;
+  for (const auto& [name, c] : source.configs) {
+    if (!c.value || c.read_only || c.sensitive) continue;
+    if (c.source == ConfigSource::default_config || c.source == ConfigSource::static_broker) continue;
+    if (flow.configs.excluded(name)) continue;
+    out[name] = *c.value;
+  }
+  return out;
+}
+
+Json acl_json(const Acl& a) {
+  return Json{{"resource_type", a.resource_type},
+              {"resource_name", a.resource_name},
+              {"pattern_type", a.pattern_type},
+              {"principal", a.principal},
+              {"host", a.host},
+              {"operation", a.operation},
+              {"permission", a.permission}};
+}
+
+// MM2's ACL sync (MirrorSourceConnector.shouldReplicateAcl/targetAclBinding): LITERAL TOPIC ACLs of
+// replicated topics, renamed; ALLOW WRITE dropped (only mirror writes mirrored topics); ALLOW ALL
+// becomes ALLOW READ; DENY copied. The literal wildcard "*" is not copied: on the target it would name a
+// topic called "<source>.*", which grants nothing useful.
+std::optional<Acl> target_acl(const spec::Flow& flow, const Acl& a) {
+  if (a.resource_type != "TOPIC" || a.pattern_type != "LITERAL" || a.resource_name == "*")
+    return std::nullopt;
+  if (!flow.replicates_topic(a.resource_name)) return std::nullopt;
+  if (a.permission == "ALLOW" && a.operation == "WRITE") return std::nullopt;
+  Acl t = a;
+  t.resource_name = flow.target_topic(a.resource_name);
+  if (a.permission == "ALLOW" && a.operation == "ALL") t.operation = "READ";
+  return t;
+}
+
+// Kafka's and MM2's/mirror's own topics (the spec's internal-topic rule): never anybody's orphan.
+bool looks_internal(const std::string& t) {
+  return t.starts_with("__") || t.starts_with(".") || t.ends_with(".internal") || t.ends_with("-internal") ||
+         t == "heartbeats";
+}
+
+// What all flows into one target cluster want there.
+struct Wants {
+  std::set<std::string> topics;
+  std::set<Acl> acls;
+  bool complete = true;  // false when a flow into this target could not be planned (cluster not observed)
+};
+
+class Planner {
+ public:
+  Planner(const spec::Spec& spec, const std::map<std::string, ClusterState>& states,
+          const PlanOptions& options)
+      : spec_(spec), states_(states), options_(options) {}
+
+  Plan run() {
+    plan_.spec = {redact_url_credentials(spec_.origin.source), spec_.origin.commit, spec_.origin.path,
+                  spec_.content_hash};
+    std::set<std::pair<std::string, std::string>> internal_done;  // (cluster, topic) already planned
+    for (const auto& flow : spec_.flows) {
+      const ClusterState* src = state(flow.source);
+      const ClusterState* dst = state(flow.target);
+      if (!src || !dst) {
+        wants_[flow.target].complete = false;  // what this flow wants there is unknown
+        continue;
+      }
+      wants_.try_emplace(dst->alias);
+      internal_topic(flow, *dst, kStateTopic,
+                     "mirror's state: applied revisions, engine progress, offset map", internal_done);
+      internal_topic(flow, *dst, checkpoints_topic(flow),
+                     "consumer-group checkpoints in MM2's format, for RemoteClusterUtils.translateOffsets",
+                     internal_done);
+      topics(flow, *src, *dst);
+      acls(flow, *src, *dst);
+      flow_state(flow, *dst);
+    }
+    // Orphans only once every flow has said what it wants: a topic one flow no longer selects may be
+    // another flow's (two flows between the same clusters with disjoint filters).
+    for (const auto& [alias, wants] : wants_) {
+      auto it = states_.find(alias);
+      if (it == states_.end() || !wants.complete) continue;
+      orphan_topics(it->second, wants);
+      orphan_acls(it->second, wants);
+    }
+    finish();
+    return std::move(plan_);
+  }
+
+ private:
+  const ClusterState* find_state(const std::string& alias) const {
+    auto it = states_.find(alias);
+    return it == states_.end() ? nullptr : &it->second;
+  }
+  const ClusterState* state(const std::string& alias) {
+    auto it = states_.find(alias);
+    if (it != states_.end()) return &it->second;
+    note(Severity::error, "", alias, "", "cluster " + alias + " was not observed");
+    return nullptr;
+  }
+
+  void add(Action a) { plan_.actions.push_back(std::move(a)); }
+  void note(Severity s, std::string flow, std::string cluster, std::string resource, std::string message) {
+    plan_.diagnostics.push_back(
+        {s, std::move(flow), std::move(cluster), std::move(resource), std::move(message)});
+  }
+
+  void internal_topic(const spec::Flow& flow, const ClusterState& dst, const std::string& name,
+                      const std::string& why, std::set<std::pair<std::string, std::string>>& done) {
+    if (!done.insert({dst.alias, name}).second) return;
+    if (dst.topics.count(name)) {
+      ++plan_.summary.no_op;
+      return;
+    }
+    add({ActionKind::create_internal_topic, "", dst.alias, name, nullptr,
+         Json{{"partitions", 1},
+              {"replication_factor", flow.replication_factor},
+              {"configs", {{"cleanup.policy", "compact"}}}},
+         why});
+  }
+
+  void topics(const spec::Flow& flow, const ClusterState& src, const ClusterState& dst) {
+    for (const auto& [name, st] : src.topics) {
+      if (!flow.replicates_topic(name)) continue;
+      const std::string target = flow.target_topic(name);
+      wants_[dst.alias].topics.insert(target);
+      const auto desired = desired_configs(flow, st);
+      // Kafka always reports a topic's configs; none means they could not be read (DescribeConfigs denied).
+      if (flow.configs.sync && st.configs.empty()) {
+        note(Severity::warning, flow.name, flow.source, name,
+             "its configs could not be read, so they are not synced to " + dst.alias + ":" + target);
+      }
+      auto it = dst.topics.find(target);
+      if (it == dst.topics.end()) {
+        add({ActionKind::create_topic, flow.name, dst.alias, target, nullptr,
+             Json{{"partitions", st.partitions},
+                  {"replication_factor", flow.replication_factor},
+                  {"configs", desired},
+                  {"source_topic", name}},
+             "mirrors " + flow.source + ":" + name});
+        continue;
+      }
+      const TopicState& t = it->second;
+      bool changed = false;
+      if (t.partitions < st.partitions) {
+        add({ActionKind::create_partitions, flow.name, dst.alias, target, Json{{"partitions", t.partitions}},
+             Json{{"partitions", st.partitions}},
+             "source topic " + flow.source + ":" + name + " has " + std::to_string(st.partitions) +
+                 " partitions"});
+        changed = true;
+      } else if (t.partitions > st.partitions) {
+        note(Severity::warning, flow.name, dst.alias, target,
+             "has " + std::to_string(t.partitions) + " partitions, more than its source " + flow.source +
+                 ":" + name + " (" + std::to_string(st.partitions) +
+                 "); Kafka cannot remove partitions, so records keep their "
+                 "partition numbers and the extra partitions stay empty");
+      }
+      if (flow.configs.sync) changed |= configs(flow, name, st, dst.alias, t, desired);
+      if (!changed) ++plan_.summary.no_op;
+    }
+  }
+
+  bool configs(const spec::Flow& flow, const std::string& source_name, const TopicState& src,
+               const std::string& cluster, const TopicState& t,
+               const std::map<std::string, std::string>& desired) {
+    // Unknown configs on either side: resetting or setting blind could undo a whole topic's settings.
+    if (src.configs.empty() || t.configs.empty()) return false;
+    Json set = Json::object(), reset = Json::array(), before = Json::object();
+    for (const auto& [k, v] : desired) {
+      auto c = t.configs.find(k);
+      std::optional<std::string> current = c == t.configs.end() ? std::nullopt : c->second.value;
+      // A value that already matches (even a broker default that happens to be equal) is not drift.
+      if (current == v) continue;
+      set[k] = v;
+      before[k] = current ? Json(*current) : Json(nullptr);
+    }
+    for (const auto& [k, c] : t.configs) {
+      if (c.source != ConfigSource::dynamic_topic || desired.count(k) || flow.configs.excluded(k)) continue;
+      // Reset only what is a default on the source; a value the source takes from its own brokers'
+      // static config is not copied, and the target's override is left alone (as MM2 does).
+      auto s = src.configs.find(k);
+      if (s != src.configs.end() && s->second.source != ConfigSource::default_config) continue;
+      reset.push_back(k);
+      before[k] = c.value ? Json(*c.value) : Json(nullptr);
+    }
+    if (set.empty() && reset.empty()) return false;
+    Json after = Json::object();
+    for (auto& [k, v] : set.items()) after[k] = v;
+    for (const auto& k : reset) after[k.get<std::string>()] = nullptr;  // null: back to the target's default
+    add({ActionKind::alter_topic_configs, flow.name, cluster, t.name, before,
+         Json{{"set", set}, {"reset", reset}},
+         "source topic " + flow.source + ":" + source_name + " configs differ"});
+    return true;
+  }
+
+  // The flows into `target` that may have created a topic (or its ACLs) of this name: the prefix flows
+  // whose "<source><separator>" starts it, else the identity flows. Empty: not mirror's business.
+  std::vector<const spec::Flow*> owners(const std::string& target, const std::string& name) const {
+    std::vector<const spec::Flow*> prefixed, identity;
+    for (const auto& f : spec_.flows) {
+      if (f.target != target) continue;
+      const std::string p = f.source + f.separator;
+      if (f.naming == spec::Naming::identity) {
+        identity.push_back(&f);
+      } else if (name.size() > p.size() && name.starts_with(p)) {
+        prefixed.push_back(&f);
+      }
+    }
+    return prefixed.empty() ? identity : prefixed;
+  }
+
+  // Target topics that look like they came from a flow's source but that no flow wants any more.
+  void orphan_topics(const ClusterState& dst, const Wants& wants) {
+    for (const auto& [name, t] : dst.topics) {
+      if (wants.topics.count(name) || looks_internal(name)) continue;
+      const auto flows = owners(dst.alias, name);
+      if (flows.empty()) continue;
+      const spec::Flow& flow = *flows.front();
+      const bool managed =
+          std::find(dst.managed_topics.begin(), dst.managed_topics.end(), name) != dst.managed_topics.end();
+      // With identity naming only the applied record says a topic came from the source.
+      if (flow.naming == spec::Naming::identity && !managed) continue;
+      const std::string upstream = flow.naming == spec::Naming::prefix
+                                       ? name.substr(flow.source.size() + flow.separator.size())
+                                       : name;
+      const ClusterState* src = find_state(flow.source);
+      const bool gone = src && !src->topics.count(upstream);
+      const std::string why = gone ? "its source topic " + flow.source + ":" + upstream + " no longer exists"
+                                   : "the flow no longer selects " + flow.source + ":" + upstream;
+      if (options_.allow_delete && managed) {
+        add({ActionKind::delete_topic, flow.name, dst.alias, name, Json{{"partitions", t.partitions}},
+             nullptr, "orphan: " + why});
+      } else {
+        note(Severity::warning, flow.name, dst.alias, name,
+             "drift: orphaned mirrored topic (" + why + ")" +
+                 (managed
+                      ? "; plan with --allow-delete to delete it"
+                      : "; mirror did not create it (no applied record), so it is never deleted by mirror"));
+      }
+    }
+  }
+
+  // ACLs mirror created (recorded in the applied state) that no flow wants any more; only these are ever
+  // removed. Skipped when a flow that may own the ACL did not sync ACLs (its wants are unknown).
+  void orphan_acls(const ClusterState& dst, const Wants& wants) {
+    const std::set<Acl> present(dst.acls.begin(), dst.acls.end());
+    for (const auto& a : dst.managed_acls) {
+      if (a.resource_type != "TOPIC" || wants.acls.count(a) || !present.count(a)) continue;
+      const auto flows = owners(dst.alias, a.resource_name);
+      if (flows.empty() || std::any_of(flows.begin(), flows.end(),
+                                       [&](const spec::Flow* f) { return !acls_synced_.count(f->name); })) {
+        continue;
+      }
+      const spec::Flow& flow = *flows.front();
+      if (options_.allow_delete) {
+        add({ActionKind::delete_acl, flow.name, dst.alias, a.str(), acl_json(a), nullptr,
+             "no longer on the source"});
+      } else {
+        note(Severity::warning, flow.name, dst.alias, a.str(),
+             "drift: ACL mirror created is no longer on the source; plan with --allow-delete to delete it");
+      }
+    }
+  }
+
+  void acls(const spec::Flow& flow, const ClusterState& src, const ClusterState& dst) {
+    if (!flow.acls_sync) return;
+    if (!src.acls_observed || !dst.acls_observed) {
+      const ClusterState& missing = !src.acls_observed ? src : dst;
+      note(Severity::warning, flow.name, missing.alias, "",
+           "cluster " + missing.alias +
+               " has no authorizer (or its ACLs could not be read): ACL sync is skipped for this flow");
+      return;
+    }
+    acls_synced_.insert(flow.name);
+    std::map<Acl, Acl> desired;  // target ACL -> the (first) source ACL it comes from
+    for (const auto& a : src.acls) {
+      if (auto t = target_acl(flow, a)) desired.emplace(*t, a);
+    }
+    const std::set<Acl> present(dst.acls.begin(), dst.acls.end());
+    for (const auto& [a, from] : desired) {
+      wants_[dst.alias].acls.insert(a);
+      if (present.count(a)) {
+        ++plan_.summary.no_op;
+        continue;
+      }
+      std::string why = "mirrors " + flow.source + ":" + from.resource_name + " " + from.permission + " " +
+                        from.principal + " " + from.operation;
+      if (from.operation != a.operation) why += " (ALL becomes READ: only mirror writes to mirrored topics)";
+      add({ActionKind::create_acl, flow.name, dst.alias, a.str(), nullptr, acl_json(a), why});
+    }
+  }
+
+  void flow_state(const spec::Flow& flow, const ClusterState& dst) {
+    const std::string rev = flow_revision(flow);
+    Json after{{"revision", rev},
+               {"spec_commit", spec_.origin.commit ? Json(*spec_.origin.commit) : Json(nullptr)}};
+    auto it = dst.applied.find(flow.name);
+    if (it == dst.applied.end()) {
+      add({ActionKind::start_flow, flow.name, dst.alias, flow.name, nullptr, after,
+           "the engine has never run this flow"});
+    } else if (it->second.revision != rev) {
+      add({ActionKind::update_flow, flow.name, dst.alias, flow.name,
+           Json{{"revision", it->second.revision}, {"spec_commit", it->second.spec_commit}}, after,
+           "the flow's definition changed since it was applied"});
+    } else {
+      ++plan_.summary.no_op;
+    }
+  }
+
+  void finish() {
+    auto order = [](const Action& a) {
+      return std::make_tuple(static_cast<int>(a.kind), a.cluster, a.flow, a.resource);
+    };
+    std::stable_sort(plan_.actions.begin(), plan_.actions.end(),
+                     [&](const Action& x, const Action& y) { return order(x) < order(y); });
+    for (const auto& a : plan_.actions) {
+      switch (change_of(a.kind)) {
+        case Change::create: ++plan_.summary.create; break;
+        case Change::update: ++plan_.summary.update; break;
+        case Change::remove: ++plan_.summary.remove; break;
+      }
+    }
+    std::stable_sort(plan_.diagnostics.begin(), plan_.diagnostics.end(), [](const Note& x, const Note& y) {
+      return std::tie(x.cluster, x.flow, x.resource, x.message) <
+             std::tie(y.cluster, y.flow, y.resource, y.message);
+    });
+    // The fingerprint covers what the plan was built from and every observed value it would change.
+    Json f{{"spec", plan_.spec.content_hash},
+           {"commit", plan_.spec.commit ? Json(*plan_.spec.commit) : Json(nullptr)}};
+    Json acts = Json::array();
+    for (const auto& a : plan_.actions) {
+      acts.push_back({action_kind_name(a.kind), a.cluster, a.resource, a.before});
+    }
+    f["actions"] = acts;
+    plan_.fingerprint = sha256_hex(f.dump());
+  }
+
+  const spec::Spec& spec_;
+  const std::map<std::string, ClusterState>& states_;
+  const PlanOptions& options_;
+  Plan plan_;
+  std::map<std::string, Wants> wants_;  // target alias -> what all flows into it want
+  std::set<std::string> acls_synced_;   // flows whose ACLs were compared (sync on, both sides observed)
+};
+
+}  // namespace
+
+Plan make_plan(const spec::Spec& spec, const std::map<std::string, ClusterState>& states,
+               const PlanOptions& options) {
+  return Planner(spec, states, options).run();
+}
+
+}  // namespace mirror::planner

@@ -1,0 +1,396 @@
+#include "planner/render.h"
+
+#include <dtl/dtl.hpp>
+
+#include <sstream>
+
+namespace mirror::planner {
+
+namespace {
+
+const char* severity_name(Severity s) {
+  switch (s) {
+    case Severity::info: return "info";
+    case Severity::warning: return "warning";
+    case Severity::error: return "error";
+  }
+  return "warning";
+}
+
+std::optional<Severity> severity_from(const std::string& s) {
+  if (s == "info") return Severity::info;
+  if (s == "warning") return Severity::warning;
+  if (s == "error") return Severity::error;
+  return std::nullopt;
+}
+
+std::string scalar(const Json& v) {
+  if (v.is_null()) return "(default)";
+  if (v.is_string()) return "\"" + v.get<std::string>() + "\"";
+  return v.dump();
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string line; std::getline(ss, line);) out.push_back(line);
+  return out;
+}
+
+// A multi-line value change as a line diff (dtl); single-line values as "old -> new".
+std::vector<std::string> value_change(const std::string& key, const Json& before, const Json& after) {
+  const bool multi = (before.is_string() && before.get<std::string>().find('\n') != std::string::npos) ||
+                     (after.is_string() && after.get<std::string>().find('\n') != std::string::npos);
+  if (!multi) return {key + ": " + scalar(before) + " -> " + scalar(after)};
+  std::vector<std::string> out{key + ":"};
+  auto a = split_lines(before.is_string() ? before.get<std::string>() : "");
+  auto b = split_lines(after.is_string() ? after.get<std::string>() : "");
+  dtl::Diff<std::string> d(a, b);
+  d.compose();
+  for (const auto& [line, info] : d.getSes().getSequence()) {
+    const char sym = info.type == dtl::SES_ADD ? '+' : info.type == dtl::SES_DELETE ? '-' : ' ';
+    out.push_back(std::string("  ") + sym + " " + line);
+  }
+  return out;
+}
+
+// The detail lines under an action, shared by the text and markdown renderings.
+std::vector<std::string> details(const Action& a) {
+  std::vector<std::string> out;
+  if (!a.reason.empty()) out.push_back("# " + a.reason);
+  switch (a.kind) {
+    case ActionKind::create_internal_topic:
+    case ActionKind::create_topic: {
+      out.push_back("partitions: " + a.after.value("partitions", Json(0)).dump());
+      const int rf = a.after.value("replication_factor", -1);
+      out.push_back("replication_factor: " + (rf == -1 ? std::string("broker default") : std::to_string(rf)));
+      if (a.after.contains("configs")) {
+        for (const auto& [k, v] : a.after["configs"].items())
+          out.push_back("config " + k + " = " + scalar(v));
+      }
+      break;
+    }
+    case ActionKind::create_partitions:
+      out.push_back("partitions: " + a.before.value("partitions", Json(0)).dump() + " -> " +
+                    a.after.value("partitions", Json(0)).dump());
+      break;
+    case ActionKind::alter_topic_configs: {
+      // Named locals: items() of a temporary would dangle in the range-for (before C++23).
+      const Json set = a.after.value("set", Json::object());
+      const Json reset = a.after.value("reset", Json::array());
+      for (const auto& [k, v] : set.items()) {
+        for (auto& l : value_change(k, a.before.value(k, Json(nullptr)), v)) out.push_back(l);
+      }
+      for (const auto& k : reset) {
+        const std::string key = k.get<std::string>();
+        out.push_back(key + ": " + scalar(a.before.value(key, Json(nullptr))) + " -> (target default)");
+      }
+      break;
+    }
+    case ActionKind::delete_topic:
+      if (a.before.contains("partitions")) out.push_back("partitions: " + a.before["partitions"].dump());
+      break;
+    case ActionKind::start_flow:
+    case ActionKind::update_flow:
+      out.push_back("revision: " +
+                    (a.before.is_null() ? std::string("(none)") : a.before.value("revision", std::string())) +
+                    " -> " + a.after.value("revision", std::string()));
+      break;
+    default: break;
+  }
+  return out;
+}
+
+std::string summary_line(const Plan& p) {
+  if (!p.has_changes()) return "No changes. Both clusters match the spec.";
+  return "Plan: " + std::to_string(p.summary.create) + " to add, " + std::to_string(p.summary.update) +
+         " to change, " + std::to_string(p.summary.remove) + " to destroy.";
+}
+
+// Actions grouped by flow (flow "" = cluster-wide resources first), in plan order.
+std::vector<std::pair<std::string, std::vector<const Action*>>> sections(const Plan& p) {
+  std::vector<std::pair<std::string, std::vector<const Action*>>> out;
+  auto section = [&](const std::string& flow) -> std::vector<const Action*>& {
+    for (auto& s : out) {
+      if (s.first == flow) return s.second;
+    }
+    out.emplace_back(flow, std::vector<const Action*>{});
+    return out.back().second;
+  };
+  for (const auto& a : p.actions) {
+    if (a.flow.empty()) section("");
+  }
+  for (const auto& a : p.actions) section(a.flow).push_back(&a);
+  return out;
+}
+
+// "B:A.orders (flow a-to-b)": where a note applies.
+std::string note_subject(const Note& n) {
+  std::string s = n.cluster;
+  if (!n.resource.empty()) s += (s.empty() ? "" : ":") + n.resource;
+  if (!n.flow.empty()) s += (s.empty() ? "" : " ") + std::string("(flow ") + n.flow + ")";
+  return s;
+}
+
+std::string action_title(const Action& a) {
+  return std::string(1, change_symbol(change_of(a.kind))) + " " + action_kind_name(a.kind) + " " + a.cluster +
+         ":" + a.resource;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------
+std::string render_json(const Plan& p) {
+  Json actions = Json::array();
+  for (const auto& a : p.actions) {
+    actions.push_back({{"kind", action_kind_name(a.kind)},
+                       {"flow", a.flow},
+                       {"cluster", a.cluster},
+                       {"resource", a.resource},
+                       {"before", a.before},
+                       {"after", a.after},
+                       {"reason", a.reason}});
+  }
+  Json policies = Json::array();
+  for (const auto& r : p.policy_results) {
+    policies.push_back({{"rule", r.rule},
+                        {"level", r.level},
+                        {"resource", r.resource},
+                        {"message", r.message},
+                        {"passed", r.passed}});
+  }
+  Json diags = Json::array();
+  for (const auto& n : p.diagnostics) {
+    diags.push_back({{"severity", severity_name(n.severity)},
+                     {"flow", n.flow},
+                     {"cluster", n.cluster},
+                     {"resource", n.resource},
+                     {"message", n.message}});
+  }
+  Json j{{"format_version", p.format_version},
+         {"spec",
+          {{"source", p.spec.source},
+           {"commit", p.spec.commit ? Json(*p.spec.commit) : Json(nullptr)},
+           {"path", p.spec.path},
+           {"content_hash", p.spec.content_hash}}},
+         {"fingerprint", p.fingerprint},
+         {"actions", actions},
+         {"summary",
+          {{"create", p.summary.create},
+           {"update", p.summary.update},
+           {"delete", p.summary.remove},
+           {"no_op", p.summary.no_op}}},
+         {"policy_results", policies},
+         {"diagnostics", diags}};
+  return j.dump(2) + "\n";
+}
+
+Result<Plan, std::string> parse_json(const std::string& text) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return fail(std::string("not a JSON plan (it does not parse as a JSON object)"));
+  if (!j.contains("format_version")) return fail(std::string("not a mirror plan (it has no format_version)"));
+  if (const Json& v = j["format_version"]; !v.is_string() || v.get<std::string>() != "1") {
+    return fail("unsupported plan format_version " + v.dump() + " (this mirror reads \"1\")");
+  }
+  try {
+    Plan p;
+    const Json& s = j.at("spec");
+    p.spec.source = s.at("source").get<std::string>();
+    if (!s.at("commit").is_null()) p.spec.commit = s.at("commit").get<std::string>();
+    p.spec.path = s.value("path", std::string());
+    p.spec.content_hash = s.value("content_hash", std::string());
+    p.fingerprint = j.at("fingerprint").get<std::string>();
+    for (const auto& a : j.at("actions")) {
+      auto kind = action_kind_from_name(a.at("kind").get<std::string>());
+      if (!kind) return fail("unknown action kind \"" + a.at("kind").get<std::string>() + "\"");
+      p.actions.push_back({*kind, a.value("flow", std::string()), a.at("cluster").get<std::string>(),
+                           a.at("resource").get<std::string>(), a.at("before"), a.at("after"),
+                           a.value("reason", std::string())});
+    }
+    const Json& sum = j.at("summary");
+    p.summary = {sum.at("create").get<int>(), sum.at("update").get<int>(), sum.at("delete").get<int>(),
+                 sum.at("no_op").get<int>()};
+    for (const auto& r : j.value("policy_results", Json::array())) {
+      p.policy_results.push_back({r.at("rule").get<std::string>(), r.at("level").get<std::string>(),
+                                  r.value("resource", std::string()), r.value("message", std::string()),
+                                  r.value("passed", true)});
+    }
+    for (const auto& n : j.value("diagnostics", Json::array())) {
+      auto sev = severity_from(n.value("severity", std::string("warning")));
+      if (!sev) return fail("unknown diagnostic severity \"" + n.value("severity", std::string()) + "\"");
+      p.diagnostics.push_back({*sev, n.value("flow", std::string()), n.value("cluster", std::string()),
+                               n.value("resource", std::string()), n.value("message", std::string())});
+    }
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    return fail(std::string("malformed plan: ") + e.what());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+std::string render_text(const Plan& p, TextStyle st) {
+  auto color = [&](Change c, const std::string& s) {
+    if (!st.color) return s;
+    const char* code = c == Change::create ? "32" : c == Change::update ? "33" : "31";
+    return std::string("\033[") + code + "m" + s + "\033[0m";
+  };
+  std::ostringstream out;
+  out << "Spec: " << p.spec.source;
+  if (p.spec.commit) out << " at " << p.spec.commit->substr(0, 12);
+  if (!p.spec.path.empty()) out << " (" << p.spec.path << ")";
+  out << "\n\n";
+  if (p.has_changes()) {
+    bool c = false, u = false, r = false;
+    for (const auto& a : p.actions) {
+      Change ch = change_of(a.kind);
+      c |= ch == Change::create, u |= ch == Change::update, r |= ch == Change::remove;
+    }
+    out << "mirror will perform the following actions (";
+    std::string legend;
+    if (c) legend += color(Change::create, "+") + " create";
+    if (u) legend += std::string(legend.empty() ? "" : ", ") + color(Change::update, "~") + " update";
+    if (r) legend += std::string(legend.empty() ? "" : ", ") + color(Change::remove, "-") + " destroy";
+    out << legend << "):\n";
+    for (const auto& [flow, actions] : sections(p)) {
+      out << "\n" << (flow.empty() ? std::string("# mirror's internal topics") : "# flow " + flow) << "\n";
+      for (const Action* a : actions) {
+        out << "  " << color(change_of(a->kind), action_title(*a)) << "\n";
+        for (const auto& line : details(*a)) out << "      " << line << "\n";
+      }
+    }
+    out << "\n";
+  }
+  if (!p.diagnostics.empty()) {
+    out << "Notes:\n";
+    for (const auto& n : p.diagnostics) {
+      const std::string subject = note_subject(n);
+      out << "  " << severity_name(n.severity) << ": " << subject << (subject.empty() ? "" : ": ")
+          << n.message << "\n";
+    }
+    out << "\n";
+  }
+  if (p.summary.no_op > 0) out << p.summary.no_op << " resource(s) already match the spec.\n";
+  out << summary_line(p) << "\n";
+  return out.str();
+}
+
+// ---------------------------------------------------------------------------------------------------
+namespace {
+
+// A table cell: "|" would end the cell and a newline the row.
+std::string cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += "<br>";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// GitHub colours "+" and "-" lines of a diff block, and "!" lines as changed; "~" it leaves plain.
+char markdown_symbol(Change c) { return c == Change::update ? '!' : change_symbol(c); }
+
+}  // namespace
+
+std::string render_markdown(const Plan& p, size_t max_chars) {
+  std::ostringstream head;
+  std::string title = summary_line(p);  // "Plan: 1 to add, ..." or "No changes. ..."
+  if (title.starts_with("Plan: ")) title = title.substr(6, title.size() - 7);
+  head << "### mirror plan: " << title << "\n\n";
+  head << "Spec `" << p.spec.source << "`";
+  if (p.spec.commit) head << " at `" << p.spec.commit->substr(0, 12) << "`";
+  if (!p.spec.path.empty()) head << ", path `" << p.spec.path << "`";
+  head << "; " << p.summary.no_op << " resource(s) already match.\n";
+
+  // The parts that may be cut, each a list of items (a table row, a whole action with its details, a
+  // note); filled in priority order (policy results, actions, notes) while they fit.
+  std::vector<std::string> policies, actions, notes;
+  for (const auto& r : p.policy_results) {
+    policies.push_back("| " + cell(r.rule) + " | " + cell(r.level) + " | " + cell(r.resource) + " | " +
+                       (r.passed ? std::string("passed") : "**failed:** " + cell(r.message)) + " |\n");
+  }
+  std::string legend;
+  if (p.has_changes()) {
+    bool c = false, u = false, r = false;
+    for (const auto& a : p.actions) {
+      const Change ch = change_of(a.kind);
+      c |= ch == Change::create, u |= ch == Change::update, r |= ch == Change::remove;
+    }
+    if (c) legend += "+ create";
+    if (u) legend += std::string(legend.empty() ? "" : ", ") + "! update";
+    if (r) legend += std::string(legend.empty() ? "" : ", ") + "- destroy";
+    for (const auto& [flow, list] : sections(p)) {
+      std::string section =
+          "\n" + (flow.empty() ? std::string("# mirror's internal topics") : "# flow " + flow) + "\n";
+      for (const Action* a : list) {
+        // Detail lines keep the action's symbol so GitHub colours them with it.
+        const char sym = markdown_symbol(change_of(a->kind));
+        std::string item = section + sym + action_title(*a).substr(1) + "\n";
+        for (const auto& d : details(*a)) item += std::string(1, sym) + "     " + d + "\n";
+        actions.push_back(std::move(item));
+        section.clear();
+      }
+    }
+  }
+  for (const auto& n : p.diagnostics) {
+    std::string where = n.cluster;
+    if (!n.resource.empty()) where += (where.empty() ? "" : ":") + n.resource;
+    std::string subject = where.empty() ? "" : "`" + where + "`";
+    if (!n.flow.empty()) subject += (subject.empty() ? "" : " ") + std::string("(flow ") + n.flow + ")";
+    notes.push_back("- " + std::string(severity_name(n.severity)) + ": " + subject +
+                    (subject.empty() ? "" : ": ") + n.message + "\n");
+  }
+
+  const std::string open = "\n<details><summary>Show the " + std::to_string(p.actions.size()) +
+                           " action(s)</summary>\n\n```diff\n# " + legend + "\n";
+  const std::string close = "```\n</details>\n";
+  const std::string policy_head = "\n| policy | level | resource | result |\n|---|---|---|---|\n";
+  const std::string notes_head = "\n**Notes**\n\n";
+  const std::string foot = "\n<sub>fingerprint `" + p.fingerprint.substr(0, 16) + "`</sub>\n";
+  const size_t kCutNote = 400;  // room kept for the note saying what was cut
+  size_t fixed = head.str().size() + foot.size() + kCutNote;
+  if (!policies.empty()) fixed += policy_head.size();
+  if (!actions.empty()) fixed += open.size() + close.size();
+  if (!notes.empty()) fixed += notes_head.size();
+  size_t budget = max_chars > fixed ? max_chars - fixed : 0;
+  auto fit = [&](const std::vector<std::string>& items) {
+    size_t n = 0;
+    while (n < items.size() && items[n].size() <= budget) budget -= items[n++].size();
+    return n;
+  };
+  const size_t policies_shown = fit(policies);
+  const size_t actions_shown = fit(actions);
+  const size_t notes_shown = fit(notes);
+  auto join = [](const std::vector<std::string>& v, size_t n) {
+    std::string out;
+    for (size_t i = 0; i < n; ++i) out += v[i];
+    return out;
+  };
+
+  std::string out = head.str();
+  // Policy results first: a denied plan must be seen without opening anything.
+  if (!policies.empty()) out += policy_head + join(policies, policies_shown);
+  if (!actions.empty()) out += open + join(actions, actions_shown) + close;
+  std::vector<std::string> cut;
+  auto count_cut = [&](size_t shown, size_t all, const std::string& what) {
+    if (shown < all) cut.push_back(std::to_string(all - shown) + " of " + std::to_string(all) + " " + what);
+  };
+  count_cut(policies_shown, policies.size(), "policy results");
+  count_cut(actions_shown, actions.size(), "actions");
+  count_cut(notes_shown, notes.size(), "notes");
+  if (!cut.empty()) {
+    std::string what;
+    for (size_t i = 0; i < cut.size(); ++i) what += (i ? ", " : "") + cut[i];
+    out += "\n_Cut to stay under GitHub's comment size: " + what +
+           " are not shown. See the full plan in the job's artifact (`mirror show plan.json`)._\n";
+  }
+  if (!notes.empty()) out += notes_head + join(notes, notes_shown);
+  return out + foot;
+}
+
+}  // namespace mirror::planner
