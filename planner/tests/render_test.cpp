@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/testing/golden.h"
 #include "planner/render.h"
 #include "planner/tests/builders.h"
 
@@ -203,33 +204,10 @@ std::vector<Scenario> scenarios() {
 // ---------------------------------------------------------------------------------------------------
 // Golden files
 
-bool update_golden() {
-  const char* v = std::getenv("MIRROR_UPDATE_GOLDEN");
-  return v && std::string(v) == "1";
-}
-
-std::optional<std::string> read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using mirror::test_support::update_golden;
 
 void check_golden(const std::string& file, const std::string& actual) {
-  const fs::path path = kPlans / file;
-  if (update_golden()) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << actual;
-    ASSERT_TRUE(out.good()) << "cannot write " << path;
-    return;
-  }
-  auto expected = read(path);
-  ASSERT_TRUE(expected.has_value()) << "missing golden file " << path
-                                    << " (run with MIRROR_UPDATE_GOLDEN=1 to create it)";
-  EXPECT_EQ(*expected, actual)
-      << "rendering differs from " << path
-      << " (if the change is intended, run with MIRROR_UPDATE_GOLDEN=1 and review the diff)";
+  mirror::test_support::expect_golden(kPlans / file, actual, "rendering");
 }
 
 void PrintTo(const Scenario& s, std::ostream* os) { *os << s.name; }

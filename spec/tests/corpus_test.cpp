@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/golden.h"
 #include "spec/load.h"
 
 #ifndef MIRROR_TESTDATA_DIR
@@ -66,14 +67,6 @@ std::string test_name(const testing::TestParamInfo<Case>& info) {
   return s;
 }
 
-std::optional<std::string> read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Loads with the specs folder as working directory, so diagnostics show paths relative to it.
 LoadResult load_relative(const std::string& spec) {
   const fs::path before = fs::current_path();
@@ -83,10 +76,7 @@ LoadResult load_relative(const std::string& spec) {
   return r;
 }
 
-bool update_golden() {
-  const char* v = std::getenv("MIRROR_UPDATE_GOLDEN");
-  return v && std::string(v) == "1";
-}
+using mirror::test_support::update_golden;
 
 class Corpus : public testing::TestWithParam<Case> {};
 
@@ -104,19 +94,7 @@ TEST_P(Corpus, DiagnosticsMatchGolden) {
     EXPECT_TRUE(r.diagnostics.has_errors()) << c.spec << " gives no error:\n" << text;
   }
 
-  const fs::path golden = kRoot / c.golden;
-  if (update_golden()) {
-    std::ofstream out(golden, std::ios::binary | std::ios::trunc);
-    out << text;
-    ASSERT_TRUE(out.good()) << "cannot write " << golden;
-    return;
-  }
-  auto expected = read(golden);
-  ASSERT_TRUE(expected.has_value()) << "missing golden file " << golden
-                                    << " (run with MIRROR_UPDATE_GOLDEN=1 to create it)";
-  EXPECT_EQ(*expected, text) << "diagnostics of " << c.spec << " differ from " << c.golden
-                             << " (if the change is intended, run with MIRROR_UPDATE_GOLDEN=1 and review "
-                                "the diff)";
+  mirror::test_support::expect_golden(kRoot / c.golden, text, "diagnostics of " + c.spec);
 }
 
 INSTANTIATE_TEST_SUITE_P(Specs, Corpus, testing::ValuesIn(discover()), test_name);
