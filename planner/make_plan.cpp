@@ -305,9 +305,6 @@ class Planner {
       before[k] = c.value ? Json(*c.value) : Json(nullptr);
     }
     if (set.empty() && reset.empty()) return false;
-    Json after = Json::object();
-    for (auto& [k, v] : set.items()) after[k] = v;
-    for (const auto& k : reset) after[k.get<std::string>()] = nullptr;  // null: back to the target's default
     add({ActionKind::alter_topic_configs, flow.name, cluster, t.name, before,
          Json{{"set", set}, {"reset", reset}},
          "source topic " + flow.source + ":" + source_name + " configs differ"});
