@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "cmd/apply.h"
 #include "cmd/exit_codes.h"
 #include "cmd/plan.h"
 #include "cmd/validate.h"
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
   CLI::App* plan_cmd = mirror::cmd::add_plan(app, plan);
   mirror::cmd::ShowOptions show;
   CLI::App* show_cmd = mirror::cmd::add_show(app, show);
+  mirror::cmd::ApplyOptions apply;
+  CLI::App* apply_cmd = mirror::cmd::add_apply(app, apply);
 
   try {
     app.parse(argc, argv);
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
     if (validate_cmd->parsed()) return mirror::cmd::run_validate(validate);
     if (plan_cmd->parsed()) return mirror::cmd::run_plan(plan);
     if (show_cmd->parsed()) return mirror::cmd::run_show(show);
+    if (apply_cmd->parsed()) return mirror::cmd::run_apply(apply);
   } catch (const std::exception& e) {
     // Last resort: a bug, not bad input. Say so instead of crashing.
     std::cerr << "mirror: internal error: " << e.what() << "\nPlease report this with the command you ran.\n";

@@ -6,6 +6,7 @@
 
 #include "common/secrets.h"
 #include "kafka/admin.h"
+#include "state/state.h"
 
 namespace mirror::observe {
 
@@ -220,6 +221,19 @@ Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(c
     }
     auto r = observe_details(admins.at(alias), out[alias], scope, options);
     if (!r) return fail(std::move(r).error());
+  }
+  // What mirror applied before, recorded in each target cluster.
+  std::set<std::string> targets;
+  for (const auto& f : spec.flows) targets.insert(f.target);
+  for (const auto& alias : targets) {
+    if (!out[alias].topics.count(state::kTopic)) continue;
+    Timer t(options, alias + ": applied state");
+    auto cfg = client_config(*spec.cluster(alias), resolver, options);
+    if (!cfg) return fail(std::move(cfg).error());
+    auto records = state::read_applied(*cfg);
+    if (!records) return fail(fmt(records.error()));
+    state::merge_into(*records, out[alias]);
+    t.done(std::to_string(records->size()) + " applied flow(s)");
   }
   return out;
 }

@@ -1,0 +1,39 @@
+// Executing a plan: exactly its actions, in its order, batched per kind and cluster, continuing past
+// failures of independent actions, then recording what was applied in each target cluster.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kafka/client_config.h"
+#include "planner/plan.h"
+#include "spec/spec.h"
+
+namespace mirror::apply {
+
+struct Outcome {
+  const planner::Action* action = nullptr;
+  bool ok = false;
+  std::string error;  // operator-facing, when !ok
+};
+
+struct Report {
+  std::vector<Outcome> outcomes;          // one per plan action, in plan order
+  std::vector<std::string> state_errors;  // recording the applied revision failed (per target)
+  bool ok() const;
+};
+
+struct Options {
+  std::string user_host;  // who applies, for the applied record ("alice@deploy-1")
+  std::string now_utc;    // ISO 8601 time of the apply (injected: the applier reads no clock)
+  // One structured JSON line per applied action (the audit trail), and per recorded revision.
+  std::function<void(const std::string&)> audit;
+};
+
+// `clusters` holds a resolved client config for every alias the plan touches.
+Report execute(const planner::Plan& plan, const spec::Spec& spec,
+               const std::map<std::string, kafka::ClientConfig>& clusters, const Options& options);
+
+}  // namespace mirror::apply

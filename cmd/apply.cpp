@@ -1,0 +1,195 @@
+#include "cmd/apply.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "apply/apply.h"
+#include "cmd/exit_codes.h"
+#include "cmd/terminal.h"
+#include "observe/observe.h"
+#include "planner/render.h"
+
+namespace mirror::cmd {
+
+namespace {
+
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string user_host() {
+  const char* user = std::getenv("USER");
+  char host[256] = "unknown";
+  gethostname(host, sizeof host - 1);
+  return std::string(user && *user ? user : "unknown") + "@" + host;
+}
+
+std::string key(const planner::Action& a) {
+  return std::string(planner::action_kind_name(a.kind)) + " " + a.cluster + ":" + a.resource;
+}
+
+// What differs between the saved plan and a fresh plan of the same spec: the resources whose observed
+// state moved, named with before (when planned) and now.
+std::vector<std::string> staleness(const planner::Plan& saved, const planner::Plan& fresh) {
+  std::map<std::string, const planner::Action*> now;
+  for (const auto& a : fresh.actions) now[key(a)] = &a;
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& a : saved.actions) {
+    seen.insert(key(a));
+    auto it = now.find(key(a));
+    if (it == now.end()) {
+      out.push_back(key(a) + ": no longer needed (someone changed it since the plan was made)");
+    } else if (it->second->before != a.before) {
+      out.push_back(key(a) + ": when planned " + a.before.dump() + ", now " + it->second->before.dump());
+    }
+  }
+  for (const auto& a : fresh.actions) {
+    if (!seen.count(key(a))) out.push_back(key(a) + ": needed now but not in the saved plan");
+  }
+  return out;
+}
+
+}  // namespace
+
+CLI::App* add_apply(CLI::App& app, ApplyOptions& o) {
+  CLI::App* sub = app.add_subcommand(
+      "apply", "Reconcile the clusters with the spec (or exactly a saved plan) and record what was applied");
+  add_spec_options(*sub, o.spec);
+  sub->add_option("PLANFILE", o.plan_file, "A plan saved with `mirror plan --out FILE`: apply exactly it");
+  sub->add_flag("--auto-approve", o.auto_approve, "Apply without asking (needed when not on a terminal)");
+  sub->add_flag("--allow-delete", o.allow_delete, "Without PLANFILE: also delete orphans mirror created");
+  sub->add_option("--timeout", o.timeout_seconds, "Seconds to wait for each cluster request")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  sub->add_flag("-v,--verbose", o.verbose, "Print each observation phase and its timing to stderr");
+  sub->footer(
+      "With PLANFILE the saved plan is the approval: no prompt; it is refused (exit 4) if the spec or any\n"
+      "resource it touches changed since. The spec (-c or --git) is still needed to reach the clusters.\n"
+      "Audit: one JSON line per action on stderr. Exit codes: 0 applied, 1 error or failed action,\n"
+      "4 stale plan, 64 usage error.");
+  return sub;
+}
+
+int run_apply(const ApplyOptions& o) {
+  spec::LoadResult loaded = load_spec(o.spec);
+  if (!loaded.spec) {
+    for (const auto& d : loaded.diagnostics.sorted()) std::cerr << spec::format_text(d) << "\n";
+    std::cerr << "mirror apply: the spec is invalid; nothing was changed.\n";
+    return kExitError;
+  }
+  const spec::Spec& spec = *loaded.spec;
+
+  std::optional<planner::Plan> saved;
+  if (!o.plan_file.empty()) {
+    std::ifstream f(o.plan_file, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    auto p = planner::parse_json(ss.str());
+    if (!f || !p) {
+      std::cerr << "mirror apply: cannot use " << o.plan_file << ": "
+                << (f ? p.error() : "cannot read the file")
+                << "\n  hint: pass a file written by `mirror plan --out FILE`\n";
+      return kExitError;
+    }
+    saved = std::move(*p);
+    if (saved->spec.content_hash != spec.content_hash) {
+      std::cerr << "mirror apply: the plan is stale: the spec changed since it was made\n"
+                << "  planned from: " << saved->spec.source
+                << (saved->spec.commit ? " at " + *saved->spec.commit : std::string()) << " (content "
+                << saved->spec.content_hash.substr(0, 12) << ")\n"
+                << "  spec now:     " << spec.origin.source
+                << (spec.origin.commit ? " at " + *spec.origin.commit : std::string()) << " (content "
+                << spec.content_hash.substr(0, 12) << ")\n"
+                << "  hint: plan again from the spec you want to apply\n";
+      return kExitStale;
+    }
+  }
+
+  observe::Options opts;
+  opts.timeout = std::chrono::seconds(o.timeout_seconds);
+  if (o.verbose) opts.log = [](const std::string& line) { std::cerr << "mirror: " << line << "\n"; };
+  auto states = observe::observe_spec(spec, spec::Resolver::system(), opts);
+  if (!states) {
+    std::cerr << "mirror apply: cannot read the clusters; nothing was changed:\n  " << states.error() << "\n";
+    return kExitError;
+  }
+  bool allow_delete = o.allow_delete;
+  if (saved) {
+    allow_delete = std::any_of(saved->actions.begin(), saved->actions.end(), [](const planner::Action& a) {
+      return planner::change_of(a.kind) == planner::Change::remove;
+    });
+  }
+  planner::Plan fresh = planner::make_plan(spec, *states, {allow_delete});
+
+  if (saved && saved->fingerprint != fresh.fingerprint) {
+    std::cerr
+        << "mirror apply: the plan is stale: the clusters changed since it was made; nothing was changed.\n";
+    for (const auto& line : staleness(*saved, fresh)) std::cerr << "  " << line << "\n";
+    std::cerr << "  hint: plan again, review, and apply the new plan\n";
+    return kExitStale;
+  }
+  const planner::Plan& plan = saved ? *saved : fresh;
+
+  if (!plan.has_changes()) {
+    std::cout << "No changes. Both clusters match the spec; nothing to apply.\n";
+    return kExitOk;
+  }
+  if (!saved) {
+    std::cout << planner::render_text(plan, {Style::for_stream(stdout).color});
+    if (!o.auto_approve) {
+      if (!isatty(STDIN_FILENO)) {
+        std::cerr << "mirror apply: refusing to apply without confirmation: stdin is not a terminal.\n"
+                  << "  hint: review a saved plan and apply it (mirror plan --out plan.json; mirror apply "
+                     "plan.json),\n"
+                  << "        or pass --auto-approve in pipelines that apply unreviewed changes on purpose\n";
+        return kExitError;
+      }
+      std::cout << "\nDo you want to apply these actions? Only 'yes' will be accepted: " << std::flush;
+      std::string answer;
+      std::getline(std::cin, answer);
+      if (answer != "yes") {
+        std::cout << "Apply cancelled; nothing was changed.\n";
+        return kExitError;
+      }
+    }
+  }
+
+  std::map<std::string, kafka::ClientConfig> clusters;
+  for (const auto& [alias, c] : spec.clusters) {
+    auto cfg = observe::client_config(c, spec::Resolver::system(), opts);
+    if (cfg) clusters.emplace(alias, std::move(*cfg));
+  }
+  apply::Options ao;
+  ao.now_utc = now_utc();
+  ao.user_host = user_host();
+  ao.audit = [](const std::string& line) { std::cerr << line << "\n"; };
+  apply::Report report = apply::execute(plan, spec, clusters, ao);
+
+  const Style st = Style::for_stream(stdout);
+  int ok = 0, failed = 0;
+  std::cout << "\n";
+  for (const auto& out : report.outcomes) {
+    (out.ok ? ok : failed)++;
+    std::cout << (out.ok ? st.green("  ok      ") : st.red("  FAILED  ")) << key(*out.action);
+    if (!out.ok) std::cout << "\n            " << out.error;
+    std::cout << "\n";
+  }
+  for (const auto& e : report.state_errors) std::cout << st.red("  FAILED  ") << e << "\n";
+  std::cout << "\nApply " << (report.ok() ? "complete" : "incomplete") << ": " << ok << " succeeded, "
+            << failed << " failed.";
+  if (!report.ok()) std::cout << " Fix the cause and run apply again: it converges.";
+  std::cout << "\nRecords are not copied yet: the replication engine is a later milestone of mirror.\n";
+  return report.ok() ? kExitOk : kExitError;
+}
+
+}  // namespace mirror::cmd

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cmd/spec_options.h"
+
+namespace mirror::cmd {
+
+struct ApplyOptions {
+  SpecOptions spec;
+  std::string plan_file;  // optional: apply exactly this saved plan
+  bool auto_approve = false;
+  bool allow_delete = false;  // only without a plan file (a saved plan says it itself)
+  int timeout_seconds = 30;
+  bool verbose = false;
+};
+
+CLI::App* add_apply(CLI::App& app, ApplyOptions& o);
+int run_apply(const ApplyOptions& o);
+
+}  // namespace mirror::cmd

@@ -1,0 +1,47 @@
+// mirror's state in the target cluster: the compacted topic mirror.state.internal (docs/state.md).
+// No local files: everything mirror needs to know what it applied lives in the cluster it applied to.
+//
+//   key   "flow/<flow name>"      value: JSON AppliedRecord (below); a null value (tombstone) forgets it
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "kafka/client_config.h"
+#include "kafka/error.h"
+#include "planner/cluster_state.h"
+
+namespace mirror::state {
+
+inline constexpr const char* kTopic = "mirror.state.internal";
+
+struct AppliedRecord {
+  std::string flow;
+  std::string revision;      // planner::flow_revision at apply time
+  std::string spec_source;   // without credentials
+  std::string spec_commit;   // "" when the spec was not read from git
+  std::string content_hash;  // of the spec files
+  std::string applied_at;    // UTC, ISO 8601
+  std::string applied_by;    // user@host
+  std::string mirror_version;
+  std::vector<std::string> managed_topics;  // target topics this flow created
+  std::vector<planner::Acl> managed_acls;   // target ACLs this flow created
+};
+
+std::string to_json(const AppliedRecord& r);
+std::optional<AppliedRecord> from_json(const std::string& text);
+
+// Reads every record of the state topic (latest value per key). A missing topic is an empty state.
+kafka::Result<std::map<std::string, AppliedRecord>> read_applied(const kafka::ClientConfig& target);
+
+// Writes records (one per flow) and waits until the broker acknowledged all of them.
+kafka::Result<void> write_applied(const kafka::ClientConfig& target,
+                                  const std::vector<AppliedRecord>& records);
+
+// Fills a ClusterState's applied revisions and managed resources from the records.
+void merge_into(const std::map<std::string, AppliedRecord>& records, planner::ClusterState& st);
+
+}  // namespace mirror::state
