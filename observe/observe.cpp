@@ -101,6 +101,29 @@ Result<void, std::string> observe_details(kafka::Admin& admin, planner::ClusterS
     }
     t.done(std::to_string(names.size()) + " topic(s) in one request");
   }
+  if (scope.configs && !scope.config_topics.empty()) {
+    // Watermarks of every partition of the topics that matter: one ListOffsets batch (two rounds,
+    // earliest and latest), whatever the number of topics.
+    std::vector<kafka::OffsetQuery> queries;
+    for (const auto& n : scope.config_topics) {
+      auto it = st.topics.find(n);
+      if (it == st.topics.end()) continue;
+      for (int32_t p = 0; p < it->second.partitions; ++p) {
+        queries.push_back({{n, p}, kafka::OffsetSpec::earliest});
+        queries.push_back({{n, p}, kafka::OffsetSpec::latest});
+      }
+    }
+    Timer t(options, st.alias + ": watermarks");
+    auto offsets = admin.list_offsets(queries);
+    if (!offsets) return fail(fmt(offsets.error()));
+    for (size_t i = 0; i + 1 < offsets->size(); i += 2) {
+      const auto& lo = (*offsets)[i];
+      const auto& hi = (*offsets)[i + 1];
+      if (lo.error || hi.error) continue;  // a partition without a leader right now: no watermarks
+      st.topics[lo.tp.topic].watermarks[lo.tp.partition] = {lo.offset, hi.offset};
+    }
+    t.done(std::to_string(queries.size() / 2) + " partition(s)");
+  }
   if (scope.acls) {
     Timer t(options, st.alias + ": describe ACLs");
     auto acls = admin.describe_acls({.resource_type = kafka::AclResourceType::topic});

@@ -33,6 +33,8 @@ struct TopicState {
   int partitions = 0;
   int replication_factor = 0;
   std::map<std::string, ConfigValue> configs;  // empty when configs were not observed
+  // partition -> (earliest, latest) offsets; observed for topics a flow replicates (and their targets)
+  std::map<int32_t, std::pair<int64_t, int64_t>> watermarks;
   auto operator<=>(const TopicState&) const = default;
 };
 

@@ -9,6 +9,7 @@
 
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
+#include "kafka/producer.h"
 #include "observe/observe.h"
 #include "planner/plan.h"
 #include "planner/render.h"
@@ -95,6 +96,20 @@ TEST(PlanIntegration, ObservesRealClustersAndPlansTheDifference) {
   visible(a, prefix + ".grow");
   visible(b, "A." + prefix + ".grow");
 
+  // Two records and a consumer group with a committed offset on the source.
+  {
+    auto prod = kafka::Producer::create({.alias = "A", .bootstrap = "127.0.0.1:19092"}, {}, nullptr);
+    ASSERT_TRUE(prod.ok());
+    ASSERT_TRUE(prod->send({.topic = prefix + ".new", .partition = 1, .value = "r1"}).ok());
+    ASSERT_TRUE(prod->send({.topic = prefix + ".new", .partition = 1, .value = "r2"}).ok());
+    ASSERT_TRUE(prod->flush().ok());
+    auto c = kafka::Consumer::create({.alias = "A", .bootstrap = "127.0.0.1:19092"},
+                                     {.group_id = prefix + "-billing"});
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c->commit({{prefix + ".new", 1, 1}}).ok());
+    c->close();
+  }
+
   std::vector<std::string> log;
   observe::Options opts;
   opts.log = [&](const std::string& l) { log.push_back(l); };
@@ -102,6 +117,15 @@ TEST(PlanIntegration, ObservesRealClustersAndPlansTheDifference) {
   auto states = observe::observe_spec(s, spec::Resolver::system(), opts);
   ASSERT_TRUE(states.ok()) << states.error();
   planner::Plan p = planner::make_plan(s, *states);
+
+  // Observed: watermarks of replicated partitions, and the selected group with its offsets.
+  const auto& new_topic = states->at("A").topics.at(prefix + ".new");
+  ASSERT_EQ(new_topic.watermarks.size(), 3u);
+  EXPECT_EQ(new_topic.watermarks.at(1), (std::pair<int64_t, int64_t>{0, 2}));
+  ASSERT_TRUE(states->at("A").groups.count(prefix + "-billing"));
+  const auto& g = states->at("A").groups.at(prefix + "-billing");
+  EXPECT_EQ(g.state, "Empty");
+  EXPECT_EQ(g.offsets.at({prefix + ".new", 1}), 1);
 
   using K = planner::ActionKind;
   const auto* create_new = find(p, K::create_topic, "A." + prefix + ".new");
