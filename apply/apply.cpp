@@ -345,15 +345,9 @@ class Executor {
           if (a.kind == ActionKind::create_topic) topics.insert(a.resource);
           if (a.kind == ActionKind::delete_topic) topics.erase(a.resource);
           if (a.kind == ActionKind::create_acl || a.kind == ActionKind::delete_acl) {
-            const Json& j = a.kind == ActionKind::create_acl ? a.after : a.before;
-            planner::Acl acl{j.value("resource_type", ""), j.value("resource_name", ""),
-                             j.value("pattern_type", ""),  j.value("principal", ""),
-                             j.value("host", ""),          j.value("operation", ""),
-                             j.value("permission", "")};
-            if (a.kind == ActionKind::create_acl)
-              acls.insert(acl);
-            else
-              acls.erase(acl);
+            auto acl = planner::acl_from_json(a.kind == ActionKind::create_acl ? a.after : a.before);
+            if (acl && a.kind == ActionKind::create_acl) acls.insert(*acl);
+            if (acl && a.kind == ActionKind::delete_acl) acls.erase(*acl);
           }
         }
         if (!touched) continue;

@@ -20,6 +20,33 @@ const char* config_source_name(ConfigSource s) {
   return "other";
 }
 
+Json acl_json(const Acl& a) {
+  return Json{{"resource_type", a.resource_type},
+              {"resource_name", a.resource_name},
+              {"pattern_type", a.pattern_type},
+              {"principal", a.principal},
+              {"host", a.host},
+              {"operation", a.operation},
+              {"permission", a.permission}};
+}
+
+std::optional<Acl> acl_from_json(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  Acl a;
+  for (auto [field, key] : {std::pair{&a.resource_type, "resource_type"},
+                            {&a.resource_name, "resource_name"},
+                            {&a.pattern_type, "pattern_type"},
+                            {&a.principal, "principal"},
+                            {&a.host, "host"},
+                            {&a.operation, "operation"},
+                            {&a.permission, "permission"}}) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    *field = it->get<std::string>();
+  }
+  return a;
+}
+
 std::string Acl::str() const {
   return permission + " " + principal + " " + operation + " on " + resource_type + " " + resource_name +
          " (" + pattern_type + ", host " + host + ")";
@@ -129,16 +156,6 @@ std::map<std::string, std::string> desired_configs(const spec::Flow& flow, const
     out[name] = *c.value;
   }
   return out;
-}
-
-Json acl_json(const Acl& a) {
-  return Json{{"resource_type", a.resource_type},
-              {"resource_name", a.resource_name},
-              {"pattern_type", a.pattern_type},
-              {"principal", a.principal},
-              {"host", a.host},
-              {"operation", a.operation},
-              {"permission", a.permission}};
 }
 
 // MM2's ACL sync (MirrorSourceConnector.shouldReplicateAcl/targetAclBinding): LITERAL TOPIC ACLs of

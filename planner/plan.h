@@ -105,6 +105,10 @@ std::string checkpoints_topic(const spec::Flow& flow);  // "<source>.checkpoints
 // A flow's revision: changes whenever anything that affects how the flow runs changes.
 std::string flow_revision(const spec::Flow& flow);
 
+// The JSON form of an ACL in plans and in mirror's state (and back; nullopt when a field is missing).
+Json acl_json(const Acl& a);
+std::optional<Acl> acl_from_json(const Json& j);
+
 // Pure: spec + observed states (by alias; every cluster a flow names must be present) -> plan.
 Plan make_plan(const spec::Spec& spec, const std::map<std::string, ClusterState>& states,
                const PlanOptions& options = {});

@@ -9,6 +9,7 @@
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
+#include "planner/plan.h"
 
 namespace mirror::state {
 
@@ -16,20 +17,11 @@ namespace {
 using Json = nlohmann::ordered_json;
 constexpr std::string_view kFlowPrefix = "flow/";
 
-Json acl_json(const planner::Acl& a) {
-  return Json{{"resource_type", a.resource_type},
-              {"resource_name", a.resource_name},
-              {"pattern_type", a.pattern_type},
-              {"principal", a.principal},
-              {"host", a.host},
-              {"operation", a.operation},
-              {"permission", a.permission}};
-}
 }  // namespace
 
 std::string to_json(const AppliedRecord& r) {
   Json acls = Json::array();
-  for (const auto& a : r.managed_acls) acls.push_back(acl_json(a));
+  for (const auto& a : r.managed_acls) acls.push_back(planner::acl_json(a));
   Json j{{"format", 1},
          {"flow", r.flow},
          {"revision", r.revision},
