@@ -1,5 +1,6 @@
 #include "cmd/apply.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -28,6 +29,10 @@ std::string now_utc() {
 
 std::string user_host() {
   const char* user = std::getenv("USER");
+  if (!user || !*user) {
+    const passwd* pw = getpwuid(geteuid());  // CI runners and containers often have no $USER
+    user = pw ? pw->pw_name : nullptr;
+  }
   char host[256] = "unknown";
   gethostname(host, sizeof host - 1);
   return std::string(user && *user ? user : "unknown") + "@" + host;

@@ -7,6 +7,7 @@
 #include "cmd/apply.h"
 #include "cmd/exit_codes.h"
 #include "cmd/plan.h"
+#include "cmd/status.h"
 #include "cmd/validate.h"
 #include "common/version.h"
 
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   CLI::App* show_cmd = mirror::cmd::add_show(app, show);
   mirror::cmd::ApplyOptions apply;
   CLI::App* apply_cmd = mirror::cmd::add_apply(app, apply);
+  mirror::cmd::StatusOptions status;
+  CLI::App* status_cmd = mirror::cmd::add_status(app, status);
 
   try {
     app.parse(argc, argv);
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
     if (plan_cmd->parsed()) return mirror::cmd::run_plan(plan);
     if (show_cmd->parsed()) return mirror::cmd::run_show(show);
     if (apply_cmd->parsed()) return mirror::cmd::run_apply(apply);
+    if (status_cmd->parsed()) return mirror::cmd::run_status(status);
   } catch (const std::exception& e) {
     // Last resort: a bug, not bad input. Say so instead of crashing.
     std::cerr << "mirror: internal error: " << e.what() << "\nPlease report this with the command you ran.\n";

@@ -113,6 +113,15 @@ TEST_F(ApplyE2E, SavedPlanAppliesAndConverges) {
   ASSERT_NE(it, (*cfgs)[0].entries.end());
   EXPECT_EQ(it->value, "3600000");
 
+  // mirror status names the applied revision, who applied it, and what is still to be copied.
+  CliRun status = run("status " + spec() + " --format json");
+  ASSERT_EQ(status.code, 0) << status.out;
+  EXPECT_NE(status.out.find("\"flow\": \"" + prefix_ + "\""), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("\"current\": true"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("\"target\": \"A." + prefix_ + ".orders\""), std::string::npos) << status.out;
+  CliRun text = run("status " + spec());
+  EXPECT_NE(text.out.find("(matches the spec)"), std::string::npos) << text.out;
+
   // Applying the applied spec again changes nothing and says so.
   CliRun noop = run("apply " + spec() + " --auto-approve");
   EXPECT_EQ(noop.code, 0) << noop.out;
