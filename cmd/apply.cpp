@@ -15,6 +15,7 @@
 #include "cmd/terminal.h"
 #include "observe/observe.h"
 #include "planner/render.h"
+#include "state/state.h"
 
 namespace mirror::cmd {
 
@@ -64,6 +65,34 @@ std::vector<std::string> staleness(const planner::Plan& saved, const planner::Pl
   return out;
 }
 
+// Holds the apply lock of every target cluster for the lifetime of one apply.
+class Locks {
+ public:
+  ~Locks() {
+    for (const auto& [alias, cfg] : held_) {
+      if (auto r = state::release_lock(cfg); !r) {
+        std::cerr << "mirror apply: could not release the apply lock on " << alias << ": "
+                  << r.error().describe()
+                  << "\n  hint: run mirror apply --force-unlock once no apply is running\n";
+      }
+    }
+  }
+  bool acquire(const std::string& alias, const kafka::ClientConfig& cfg, const state::LockHolder& me) {
+    auto r = state::acquire_lock(cfg, me);
+    if (!r) {
+      std::cerr << "mirror apply: " << r.error().describe() << "; nothing was changed.\n"
+                << "  hint: wait for it to finish; if it crashed, run mirror apply --force-unlock (with the "
+                   "same spec)\n";
+      return false;
+    }
+    held_.emplace_back(alias, cfg);
+    return true;
+  }
+
+ private:
+  std::vector<std::pair<std::string, kafka::ClientConfig>> held_;
+};
+
 }  // namespace
 
 CLI::App* add_apply(CLI::App& app, ApplyOptions& o) {
@@ -73,6 +102,8 @@ CLI::App* add_apply(CLI::App& app, ApplyOptions& o) {
   sub->add_option("PLANFILE", o.plan_file, "A plan saved with `mirror plan --out FILE`: apply exactly it");
   sub->add_flag("--auto-approve", o.auto_approve, "Apply without asking (needed when not on a terminal)");
   sub->add_flag("--allow-delete", o.allow_delete, "Without PLANFILE: also delete orphans mirror created");
+  sub->add_flag("--force-unlock", o.force_unlock,
+                "Remove the apply lock a crashed apply left in the target clusters, then stop");
   sub->add_option("--timeout", o.timeout_seconds, "Seconds to wait for each cluster request")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
@@ -120,9 +151,49 @@ int run_apply(const ApplyOptions& o) {
     }
   }
 
+  // Unreviewed changes need a person or --auto-approve: say so before touching anything.
+  if (!saved && !o.auto_approve && !o.force_unlock && !isatty(STDIN_FILENO)) {
+    std::cerr << "mirror apply: refusing to apply without confirmation: stdin is not a terminal.\n"
+              << "  hint: review a saved plan and apply it (mirror plan --out plan.json; mirror apply plan.json),\n"
+              << "        or pass --auto-approve in pipelines that apply unreviewed changes on purpose\n";
+    return kExitError;
+  }
+
   observe::Options opts;
   opts.timeout = std::chrono::seconds(o.timeout_seconds);
   if (o.verbose) opts.log = [](const std::string& line) { std::cerr << "mirror: " << line << "\n"; };
+
+  std::map<std::string, kafka::ClientConfig> clusters;
+  for (const auto& [alias, c] : spec.clusters) {
+    auto cfg = observe::client_config(c, spec::Resolver::system(), opts);
+    if (!cfg) {
+      std::cerr << "mirror apply: cluster " << alias << ": " << cfg.error() << "\n";
+      return kExitError;
+    }
+    clusters.emplace(alias, std::move(*cfg));
+  }
+  std::set<std::string> targets;
+  for (const auto& f : spec.flows) targets.insert(f.target);
+
+  if (o.force_unlock) {
+    int rc = kExitOk;
+    for (const auto& t : targets) {
+      auto r = state::release_lock(clusters.at(t));
+      std::cout << (r ? "released the apply lock on " + t
+                      : "could not release the lock on " + t + ": " + r.error().describe())
+                << "\n";
+      if (!r) rc = kExitError;
+    }
+    return rc;
+  }
+
+  // One apply at a time: the lock is held from before the clusters are read until the record is written.
+  Locks locks;
+  const state::LockHolder me{user_host(), now_utc(), saved ? saved->fingerprint : ""};
+  for (const auto& t : targets) {
+    if (!locks.acquire(t, clusters.at(t), me)) return kExitError;
+  }
+
   auto states = observe::observe_spec(spec, spec::Resolver::system(), opts);
   if (!states) {
     std::cerr << "mirror apply: cannot read the clusters; nothing was changed:\n  " << states.error() << "\n";
@@ -169,11 +240,6 @@ int run_apply(const ApplyOptions& o) {
     }
   }
 
-  std::map<std::string, kafka::ClientConfig> clusters;
-  for (const auto& [alias, c] : spec.clusters) {
-    auto cfg = observe::client_config(c, spec::Resolver::system(), opts);
-    if (cfg) clusters.emplace(alias, std::move(*cfg));
-  }
   apply::Options ao;
   ao.now_utc = now_utc();
   ao.user_host = user_host();

@@ -11,6 +11,7 @@ struct ApplyOptions {
   std::string plan_file;  // optional: apply exactly this saved plan
   bool auto_approve = false;
   bool allow_delete = false;  // only without a plan file (a saved plan says it itself)
+  bool force_unlock = false;  // remove a lock left behind by a crashed apply, then stop
   int timeout_seconds = 30;
   bool verbose = false;
 };

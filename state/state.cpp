@@ -169,3 +169,83 @@ void merge_into(const std::map<std::string, AppliedRecord>& records, planner::Cl
 }
 
 }  // namespace mirror::state
+
+namespace mirror::state {
+
+namespace {
+std::optional<LockHolder> read_holder(const kafka::ClientConfig& target) {
+  auto consumer =
+      kafka::Consumer::create(target, {.isolation = kafka::Isolation::read_uncommitted, .report_eof = true});
+  if (!consumer || !consumer->assign({{kLockTopic, 0, -2}})) return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = consumer->poll(std::chrono::milliseconds(200));
+    if (!m || !*m) continue;
+    if ((*m)->eof()) break;
+    auto v = (*m)->value();
+    if (!v) continue;
+    Json j = Json::parse(*v, nullptr, false);
+    if (!j.is_object()) continue;
+    consumer->close();
+    return LockHolder{j.value("owner", std::string("unknown")), j.value("since", std::string("unknown")),
+                      j.value("plan_fingerprint", std::string())};
+  }
+  consumer->close();
+  return std::nullopt;
+}
+}  // namespace
+
+kafka::Result<void> acquire_lock(const kafka::ClientConfig& target, const LockHolder& me) {
+  auto admin = kafka::Admin::connect(target);
+  if (!admin) return fail(std::move(admin).error());
+  // A lock released a moment ago may still be being deleted: retry "already exists" briefly when
+  // nobody is named as holder.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto r = admin->create_topics({{.name = kLockTopic, .partitions = 1, .replication_factor = -1}});
+    if (!r) return fail(std::move(r).error());
+    if ((*r)[0].ok()) break;
+    if ((*r)[0].error->code != kafka::Errc::already_exists) return fail(*(*r)[0].error);
+    auto holder = read_holder(target);
+    if (holder || std::chrono::steady_clock::now() > deadline) {
+      kafka::Error e;
+      e.code = kafka::Errc::already_exists;
+      e.operation = "take the apply lock";
+      e.cluster = target.label();
+      e.message =
+          holder
+              ? "another mirror apply holds the lock since " + holder->since + " (" + holder->owner +
+                    (holder->plan_fingerprint.empty() ? std::string()
+                                                      : ", plan " + holder->plan_fingerprint.substr(0, 12)) +
+                    ")"
+              : "the lock topic " + std::string(kLockTopic) + " exists but names no holder";
+      return fail(std::move(e));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  std::optional<kafka::Error> failed;
+  auto producer = kafka::Producer::create(target, {}, [&](const kafka::Delivery& d) {
+    if (d.error) failed = d.error;
+  });
+  if (!producer) return fail(std::move(producer).error());
+  const std::string value =
+      Json{{"owner", me.owner}, {"since", me.since}, {"plan_fingerprint", me.plan_fingerprint}}.dump();
+  // The topic was just created: its leader may take a moment, which the producer waits for.
+  if (auto s = producer->send({.topic = kLockTopic, .partition = 0, .key = "lock", .value = value}); !s) {
+    return fail(s.error());
+  }
+  if (auto f = producer->flush(); !f) return fail(f.error());
+  if (failed) return fail(*failed);
+  return {};
+}
+
+kafka::Result<void> release_lock(const kafka::ClientConfig& target) {
+  auto admin = kafka::Admin::connect(target);
+  if (!admin) return fail(std::move(admin).error());
+  auto r = admin->delete_topics({kLockTopic});
+  if (!r) return fail(std::move(r).error());
+  if (!(*r)[0].ok() && (*r)[0].error->code != kafka::Errc::not_found) return fail(*(*r)[0].error);
+  return {};
+}
+
+}  // namespace mirror::state

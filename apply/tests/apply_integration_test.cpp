@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "kafka/admin.h"
+#include "state/state.h"
 
 namespace mirror {
 namespace {
@@ -173,6 +174,26 @@ TEST_F(ApplyE2E, DriftIsDetectedAndUnownedSettingsSurvive) {
   EXPECT_EQ(values["retention.ms"], "3600000");                       // drift repaired
   EXPECT_EQ(values["leader.replication.throttled.replicas"], "0:1");  // not mirror's: untouched
   EXPECT_EQ(run("plan " + spec() + " --detailed-exitcode").code, 0);
+}
+
+TEST_F(ApplyE2E, OneApplyAtATimeAndForceUnlock) {
+  // Another apply (simulated) holds B's lock: a second apply refuses and names the holder.
+  kafka::ClientConfig b{.alias = "B", .bootstrap = "127.0.0.1:29092"};
+  auto held = state::acquire_lock(b, {"someone@elsewhere", "2026-11-25T10:00:00Z", "0123456789abcdef"});
+  ASSERT_TRUE(held.ok()) << held.error().describe();
+  CliRun blocked = run("apply " + spec() + " --auto-approve");
+  EXPECT_EQ(blocked.code, 1) << blocked.out;
+  EXPECT_NE(
+      blocked.out.find("another mirror apply holds the lock since 2026-11-25T10:00:00Z (someone@elsewhere"),
+      std::string::npos)
+      << blocked.out;
+  EXPECT_NE(blocked.out.find("--force-unlock"), std::string::npos) << blocked.out;
+  EXPECT_EQ(blocked.out.find("create_topic"), std::string::npos) << "nothing may be applied: " << blocked.out;
+
+  CliRun unlock = run("apply " + spec() + " --force-unlock");
+  EXPECT_EQ(unlock.code, 0) << unlock.out;
+  CliRun apply = run("apply " + spec() + " --auto-approve");
+  EXPECT_EQ(apply.code, 0) << apply.out;
 }
 
 TEST_F(ApplyE2E, UnreviewedApplyNeedsAutoApproveOffATerminal) {
