@@ -71,10 +71,12 @@ class Executor {
              plan_.actions[j].cluster == plan_.actions[i].cluster) {
         ++j;
       }
+      if (fenced()) return std::move(report_);
       batch(i, j);
       settle(i, j);
       i = j;
     }
+    if (fenced()) return std::move(report_);
     record(spec);
     return std::move(report_);
   }
@@ -93,6 +95,18 @@ class Executor {
       return nullptr;
     }
     return &admins_.emplace(alias, std::move(*a)).first->second;
+  }
+
+  // True when the fence says stop: every action not yet attempted fails with its reason.
+  bool fenced() {
+    if (!options_.fence) return false;
+    auto why = options_.fence();
+    if (!why) return false;
+    for (size_t k = 0; k < report_.outcomes.size(); ++k) {
+      if (report_.outcomes[k].error == "not attempted") set(k, false, "not attempted: " + *why);
+    }
+    report_.state_errors.push_back("the applied revision was not recorded: " + *why);
+    return true;
   }
 
   void set(size_t index, bool ok, std::string error = "") {

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct Options {
   std::string now_utc;    // ISO 8601 time of the apply (injected: the applier reads no clock)
   // One structured JSON line per applied action (the audit trail), and per recorded revision.
   std::function<void(const std::string&)> audit;
+  // Called before each batch of changes and before recording: an error (e.g. the apply lock was lost)
+  // stops the apply there. The remaining actions are reported as not attempted, with this reason.
+  std::function<std::optional<std::string>()> fence;
 };
 
 // `clusters` holds a resolved client config for every alias the plan touches.

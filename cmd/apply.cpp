@@ -15,6 +15,7 @@
 #include "cmd/terminal.h"
 #include "observe/observe.h"
 #include "planner/render.h"
+#include "state/lease.h"
 #include "state/state.h"
 
 namespace mirror::cmd {
@@ -65,32 +66,44 @@ std::vector<std::string> staleness(const planner::Plan& saved, const planner::Pl
   return out;
 }
 
-// Holds the apply lock of every target cluster for the lifetime of one apply.
+// Holds the apply lease of every target cluster for the lifetime of one apply.
 class Locks {
  public:
+  bool acquire(const std::string& alias, const kafka::ClientConfig& cfg, const state::LeaseRequest& req) {
+    auto r = state::Lease::acquire(cfg, req);
+    if (!r) {
+      std::cerr << "mirror apply: " << r.error().describe() << "; nothing was changed.\n";
+      if (r.error().code == kafka::Errc::already_exists) {
+        std::cerr << "  hint: wait for it to finish, or let this apply wait with --lock-timeout SECONDS;\n"
+                  << "        if that apply is gone for sure, its lease expires on its own, or run\n"
+                  << "        mirror force-unlock LEASE_ID (with the same spec)\n";
+      } else if (!r.error().hint().empty()) {
+        std::cerr << "  hint: " << r.error().hint() << "\n";
+      }
+      return false;
+    }
+    held_.emplace_back(alias, std::move(*r));
+    return true;
+  }
+  // The fence before each batch of changes: every lease still held without interruption.
+  std::optional<std::string> confirm() {
+    for (auto& [alias, lease] : held_) {
+      if (auto r = lease->confirm(); !r) return "lost the apply lock on " + alias + ": " + r.error().message;
+    }
+    return std::nullopt;
+  }
   ~Locks() {
-    for (const auto& [alias, cfg] : held_) {
-      if (auto r = state::release_lock(cfg); !r) {
+    for (auto& [alias, lease] : held_) {
+      if (auto r = lease->release(); !r) {
         std::cerr << "mirror apply: could not release the apply lock on " << alias << ": "
-                  << r.error().describe()
-                  << "\n  hint: run mirror apply --force-unlock once no apply is running\n";
+                  << r.error().describe() << "\n  hint: it expires on its own after its ttl, or run "
+                  << "mirror force-unlock " << lease->holder().id << "\n";
       }
     }
   }
-  bool acquire(const std::string& alias, const kafka::ClientConfig& cfg, const state::LockHolder& me) {
-    auto r = state::acquire_lock(cfg, me);
-    if (!r) {
-      std::cerr << "mirror apply: " << r.error().describe() << "; nothing was changed.\n"
-                << "  hint: wait for it to finish; if it crashed, run mirror apply --force-unlock (with the "
-                   "same spec)\n";
-      return false;
-    }
-    held_.emplace_back(alias, cfg);
-    return true;
-  }
 
  private:
-  std::vector<std::pair<std::string, kafka::ClientConfig>> held_;
+  std::vector<std::pair<std::string, std::unique_ptr<state::Lease>>> held_;
 };
 
 }  // namespace
@@ -102,8 +115,10 @@ CLI::App* add_apply(CLI::App& app, ApplyOptions& o) {
   sub->add_option("PLANFILE", o.plan_file, "A plan saved with `mirror plan --out FILE`: apply exactly it");
   sub->add_flag("--auto-approve", o.auto_approve, "Apply without asking (needed when not on a terminal)");
   sub->add_flag("--allow-delete", o.allow_delete, "Without PLANFILE: also delete orphans mirror created");
-  sub->add_flag("--force-unlock", o.force_unlock,
-                "Remove the apply lock a crashed apply left in the target clusters, then stop");
+  sub->add_option("--lock-timeout", o.lock_timeout_seconds,
+                  "Seconds to wait while another apply holds a target's lock (0: refuse at once)")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
   sub->add_option("--timeout", o.timeout_seconds, "Seconds to wait for each cluster request")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
@@ -152,10 +167,11 @@ int run_apply(const ApplyOptions& o) {
   }
 
   // Unreviewed changes need a person or --auto-approve: say so before touching anything.
-  if (!saved && !o.auto_approve && !o.force_unlock && !isatty(STDIN_FILENO)) {
-    std::cerr << "mirror apply: refusing to apply without confirmation: stdin is not a terminal.\n"
-              << "  hint: review a saved plan and apply it (mirror plan --out plan.json; mirror apply plan.json),\n"
-              << "        or pass --auto-approve in pipelines that apply unreviewed changes on purpose\n";
+  if (!saved && !o.auto_approve && !isatty(STDIN_FILENO)) {
+    std::cerr
+        << "mirror apply: refusing to apply without confirmation: stdin is not a terminal.\n"
+        << "  hint: review a saved plan and apply it (mirror plan --out plan.json; mirror apply plan.json),\n"
+        << "        or pass --auto-approve in pipelines that apply unreviewed changes on purpose\n";
     return kExitError;
   }
 
@@ -175,23 +191,14 @@ int run_apply(const ApplyOptions& o) {
   std::set<std::string> targets;
   for (const auto& f : spec.flows) targets.insert(f.target);
 
-  if (o.force_unlock) {
-    int rc = kExitOk;
-    for (const auto& t : targets) {
-      auto r = state::release_lock(clusters.at(t));
-      std::cout << (r ? "released the apply lock on " + t
-                      : "could not release the lock on " + t + ": " + r.error().describe())
-                << "\n";
-      if (!r) rc = kExitError;
-    }
-    return rc;
-  }
-
-  // One apply at a time: the lock is held from before the clusters are read until the record is written.
+  // One apply at a time: the lease is held from before the clusters are read until the record is written.
   Locks locks;
-  const state::LockHolder me{user_host(), now_utc(), saved ? saved->fingerprint : ""};
+  const state::LeaseRequest req{
+      .owner = user_host(),
+      .purpose = saved ? "apply plan " + saved->fingerprint.substr(0, 12) : "apply without a saved plan",
+      .wait = std::chrono::seconds(o.lock_timeout_seconds)};
   for (const auto& t : targets) {
-    if (!locks.acquire(t, clusters.at(t), me)) return kExitError;
+    if (!locks.acquire(t, clusters.at(t), req)) return kExitError;
   }
 
   auto states = observe::observe_spec(spec, spec::Resolver::system(), opts);
@@ -244,6 +251,7 @@ int run_apply(const ApplyOptions& o) {
   ao.now_utc = now_utc();
   ao.user_host = user_host();
   ao.audit = [](const std::string& line) { std::cerr << line << "\n"; };
+  ao.fence = [&locks] { return locks.confirm(); };
   apply::Report report = apply::execute(plan, spec, clusters, ao);
 
   const Style st = Style::for_stream(stdout);
@@ -261,6 +269,63 @@ int run_apply(const ApplyOptions& o) {
   if (!report.ok()) std::cout << " Fix the cause and run apply again: it converges.";
   std::cout << "\nRecords are not copied yet: the replication engine is a later milestone of mirror.\n";
   return report.ok() ? kExitOk : kExitError;
+}
+
+CLI::App* add_force_unlock(CLI::App& app, ForceUnlockOptions& o) {
+  CLI::App* sub = app.add_subcommand(
+      "force-unlock", "Remove the apply lock a crashed or stuck apply holds in the spec's target clusters");
+  add_spec_options(*sub, o.spec);
+  sub->add_option("LEASE_ID", o.lease_id, "The lease id a refused apply printed (lease ...)")->required();
+  sub->add_option("--timeout", o.timeout_seconds, "Seconds to wait for each cluster request")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  sub->footer(
+      "Only the holding with exactly this id is removed; an apply that still runs notices before its next\n"
+      "change and stops. A holder that died needs no force-unlock: its lease expires after its ttl (60 s).\n"
+      "Exit codes: 0 removed, 1 no such holder or error.");
+  return sub;
+}
+
+int run_force_unlock(const ForceUnlockOptions& o) {
+  spec::LoadResult loaded = load_spec(o.spec);
+  if (!loaded.spec) {
+    for (const auto& d : loaded.diagnostics.sorted()) std::cerr << spec::format_text(d) << "\n";
+    std::cerr << "mirror force-unlock: the spec is invalid; it is needed to reach the target clusters.\n";
+    return kExitError;
+  }
+  observe::Options opts;
+  opts.timeout = std::chrono::seconds(o.timeout_seconds);
+  std::set<std::string> targets;
+  for (const auto& f : loaded.spec->flows) targets.insert(f.target);
+  int removed = 0, errors = 0;
+  for (const auto& t : targets) {
+    auto cfg = observe::client_config(loaded.spec->clusters.at(t), spec::Resolver::system(), opts);
+    if (!cfg) {
+      std::cerr << "mirror force-unlock: cluster " << t << ": " << cfg.error() << "\n";
+      ++errors;
+      continue;
+    }
+    auto r = state::force_release(*cfg, state::kApplyLease, o.lease_id, user_host());
+    if (!r) {
+      std::cerr << "mirror force-unlock: " << r.error().describe() << "\n";
+      ++errors;
+    } else if (*r) {
+      std::cout << "Removed the apply lock on " << t << ": " << state::describe(**r) << "\n";
+      ++removed;
+    } else {
+      auto now = state::read_lease(*cfg, state::kApplyLease);
+      std::cout << "Lease " << o.lease_id << " does not hold the apply lock on " << t << ": "
+                << (!now   ? "cannot read it: " + now.error().describe()
+                    : *now ? "it is held by " + state::describe(**now)
+                           : std::string("the lock is free"))
+                << "\n";
+    }
+  }
+  if (removed == 0 && errors == 0) {
+    std::cerr << "mirror force-unlock: nothing was removed.\n  hint: pass the lease id that a refused "
+                 "`mirror apply` printed (lease ...), with the same spec\n";
+  }
+  return removed > 0 && errors == 0 ? kExitOk : kExitError;
 }
 
 }  // namespace mirror::cmd

@@ -10,13 +10,22 @@ struct ApplyOptions {
   SpecOptions spec;
   std::string plan_file;  // optional: apply exactly this saved plan
   bool auto_approve = false;
-  bool allow_delete = false;  // only without a plan file (a saved plan says it itself)
-  bool force_unlock = false;  // remove a lock left behind by a crashed apply, then stop
+  bool allow_delete = false;     // only without a plan file (a saved plan says it itself)
+  int lock_timeout_seconds = 0;  // wait this long for another apply's lock
   int timeout_seconds = 30;
   bool verbose = false;
 };
 
 CLI::App* add_apply(CLI::App& app, ApplyOptions& o);
 int run_apply(const ApplyOptions& o);
+
+struct ForceUnlockOptions {
+  SpecOptions spec;
+  std::string lease_id;  // as printed by the apply that holds it
+  int timeout_seconds = 30;
+};
+
+CLI::App* add_force_unlock(CLI::App& app, ForceUnlockOptions& o);
+int run_force_unlock(const ForceUnlockOptions& o);
 
 }  // namespace mirror::cmd

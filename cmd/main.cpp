@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   CLI::App* show_cmd = mirror::cmd::add_show(app, show);
   mirror::cmd::ApplyOptions apply;
   CLI::App* apply_cmd = mirror::cmd::add_apply(app, apply);
+  mirror::cmd::ForceUnlockOptions unlock;
+  CLI::App* unlock_cmd = mirror::cmd::add_force_unlock(app, unlock);
   mirror::cmd::StatusOptions status;
   CLI::App* status_cmd = mirror::cmd::add_status(app, status);
 
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
     if (show_cmd->parsed()) return mirror::cmd::run_show(show);
     if (apply_cmd->parsed()) return mirror::cmd::run_apply(apply);
     if (status_cmd->parsed()) return mirror::cmd::run_status(status);
+    if (unlock_cmd->parsed()) return mirror::cmd::run_force_unlock(unlock);
   } catch (const std::exception& e) {
     // Last resort: a bug, not bad input. Say so instead of crashing.
     std::cerr << "mirror: internal error: " << e.what() << "\nPlease report this with the command you ran.\n";

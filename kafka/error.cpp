@@ -169,12 +169,35 @@ Errc classify(rd_kafka_resp_err_t err) {
   }
 }
 
+// Kafka's authorizer explains a denial with the Java toString of the whole request ("Request
+// Request(processor=2, connectionId=..., session=...) needs ALTER permission."). Keep what an operator
+// needs: which permission on which kind of resource.
+std::string authorization_message(rd_kafka_resp_err_t err, const std::string& broker_message) {
+  std::string resource = "the resource";
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED: resource = "the CLUSTER resource"; break;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: resource = "the topic"; break;
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED: resource = "the group"; break;
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED: resource = "the transactional id"; break;
+    default: break;
+  }
+  const std::string marker = " needs ";
+  const auto at = broker_message.rfind(marker);
+  const auto end = at == std::string::npos ? at : broker_message.find(" permission", at);
+  if (broker_message.rfind("Request ", 0) == 0 && end != std::string::npos) {
+    const std::string perm = broker_message.substr(at + marker.size(), end - at - marker.size());
+    return "not authorized: the principal lacks " + perm + " permission on " + resource;
+  }
+  return broker_message;
+}
+
 Error make_error(rd_kafka_resp_err_t err, std::string message, std::string_view operation,
                  std::string_view cluster) {
   Error e;
   e.code = classify(err);
   e.kafka_code = rd_kafka_err2name(err);
   e.message = message.empty() ? rd_kafka_err2str(err) : std::move(message);
+  if (e.code == Errc::authorization) e.message = authorization_message(err, e.message);
   e.operation = operation;
   e.cluster = cluster;
   e.retriable = e.code == Errc::retriable || e.code == Errc::queue_full || e.code == Errc::timed_out ||

@@ -45,22 +45,3 @@ kafka::Result<void> write_applied(const kafka::ClientConfig& target,
 void merge_into(const std::map<std::string, AppliedRecord>& records, planner::ClusterState& st);
 
 }  // namespace mirror::state
-
-namespace mirror::state {
-
-// One apply at a time per target cluster. The lock is the topic mirror.lock.internal: CreateTopics
-// succeeds for exactly one caller, so taking it is atomic; its single record says who holds it.
-inline constexpr const char* kLockTopic = "mirror.lock.internal";
-
-struct LockHolder {
-  std::string owner;  // user@host
-  std::string since;  // UTC, ISO 8601
-  std::string plan_fingerprint;
-};
-
-// Takes the lock, or fails with Errc::already_exists and a message naming the holder.
-kafka::Result<void> acquire_lock(const kafka::ClientConfig& target, const LockHolder& me);
-// Releases the lock (deletes the topic). Also what `mirror apply --force-unlock` does.
-kafka::Result<void> release_lock(const kafka::ClientConfig& target);
-
-}  // namespace mirror::state

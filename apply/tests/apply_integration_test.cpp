@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "kafka/admin.h"
+#include "state/lease.h"
 #include "state/state.h"
 
 namespace mirror {
@@ -25,9 +27,9 @@ struct CliRun {
   std::string out;  // stdout and stderr
 };
 
-CliRun run(const std::string& args) {
+CliRun run(const std::string& args, const std::string& env = "") {
   CliRun r;
-  std::string cmd = std::string(MIRROR_BINARY) + " " + args + " 2>&1 </dev/null";
+  std::string cmd = env + " " + std::string(MIRROR_BINARY) + " " + args + " 2>&1 </dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   char buf[4096];
   while (size_t n = fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
@@ -177,23 +179,149 @@ TEST_F(ApplyE2E, DriftIsDetectedAndUnownedSettingsSurvive) {
 }
 
 TEST_F(ApplyE2E, OneApplyAtATimeAndForceUnlock) {
-  // Another apply (simulated) holds B's lock: a second apply refuses and names the holder.
+  // Another apply (simulated in-process) holds B's lock: a second apply refuses and names the holder.
   kafka::ClientConfig b{.alias = "B", .bootstrap = "127.0.0.1:29092"};
-  auto held = state::acquire_lock(b, {"someone@elsewhere", "2026-11-25T10:00:00Z", "0123456789abcdef"});
+  auto held = state::Lease::acquire(b, {.owner = "someone@elsewhere", .purpose = "apply plan 0123456789ab"});
   ASSERT_TRUE(held.ok()) << held.error().describe();
+  const std::string id = (*held)->holder().id;
   CliRun blocked = run("apply " + spec() + " --auto-approve");
   EXPECT_EQ(blocked.code, 1) << blocked.out;
-  EXPECT_NE(
-      blocked.out.find("another mirror apply holds the lock since 2026-11-25T10:00:00Z (someone@elsewhere"),
-      std::string::npos)
+  EXPECT_NE(blocked.out.find("another mirror apply holds the lock: someone@elsewhere since "),
+            std::string::npos)
       << blocked.out;
-  EXPECT_NE(blocked.out.find("--force-unlock"), std::string::npos) << blocked.out;
+  EXPECT_NE(blocked.out.find("(lease " + id + ", apply plan 0123456789ab"), std::string::npos) << blocked.out;
+  EXPECT_NE(blocked.out.find("mirror force-unlock LEASE_ID"), std::string::npos) << blocked.out;
   EXPECT_EQ(blocked.out.find("create_topic"), std::string::npos) << "nothing may be applied: " << blocked.out;
 
-  CliRun unlock = run("apply " + spec() + " --force-unlock");
+  CliRun wrong = run("force-unlock 00000000deadbeef " + spec());
+  EXPECT_EQ(wrong.code, 1) << wrong.out;
+  EXPECT_NE(wrong.out.find("does not hold the apply lock on B: it is held by someone@elsewhere"),
+            std::string::npos)
+      << wrong.out;
+  CliRun unlock = run("force-unlock " + id + " " + spec());
   EXPECT_EQ(unlock.code, 0) << unlock.out;
+  EXPECT_NE(unlock.out.find("Removed the apply lock on B: someone@elsewhere"), std::string::npos)
+      << unlock.out;
+
+  // The holder, should it still run, finds out before its next change.
+  auto lost = (*held)->confirm();
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, kafka::Errc::fenced);
+  EXPECT_NE(lost.error().message.find("force-unlocked by"), std::string::npos) << lost.error().message;
+  (*held)->abandon();
+
   CliRun apply = run("apply " + spec() + " --auto-approve");
   EXPECT_EQ(apply.code, 0) << apply.out;
+}
+
+TEST_F(ApplyE2E, LeaseOfADeadHolderExpiresAndWaitersGetIt) {
+  kafka::ClientConfig b{.alias = "B", .bootstrap = "127.0.0.1:29092"};
+  auto dead = state::Lease::acquire(b, {.owner = "crashed@runner-1", .ttl = 4s});
+  ASSERT_TRUE(dead.ok()) << dead.error().describe();
+  (*dead)->abandon();  // the process died: no renewal, no release
+  CliRun now = run("apply " + spec() + " --auto-approve");
+  EXPECT_EQ(now.code, 1) << now.out;
+  EXPECT_NE(now.out.find("crashed@runner-1"), std::string::npos) << now.out;
+  CliRun waited = run("apply " + spec() + " --auto-approve --lock-timeout 30");
+  EXPECT_EQ(waited.code, 0) << waited.out;
+  EXPECT_NE(waited.out.find("Apply complete"), std::string::npos) << waited.out;
+}
+
+TEST_F(ApplyE2E, HolderPausedPastItsTtlIsFenced) {
+  kafka::ClientConfig b{.alias = "B", .bootstrap = "127.0.0.1:29092"};
+  auto paused = state::Lease::acquire(b, {.owner = "paused@runner-1", .ttl = 2s});
+  ASSERT_TRUE(paused.ok()) << paused.error().describe();
+  (*paused)->abandon();  // stands for a process stopped (GC, SIGSTOP, VM migration) past its ttl
+  std::this_thread::sleep_for(2500ms);
+  auto next = state::Lease::acquire(b, {.owner = "next@runner-2"});
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  auto resumed = (*paused)->confirm();  // what the paused apply does before its next change
+  ASSERT_FALSE(resumed.ok());
+  EXPECT_EQ(resumed.error().code, kafka::Errc::fenced);
+  EXPECT_NE(resumed.error().message.find("it expired"), std::string::npos) << resumed.error().message;
+  EXPECT_NE(resumed.error().message.find("next@runner-2"), std::string::npos) << resumed.error().message;
+  EXPECT_TRUE((*next)->confirm().ok());  // and the paused one did not take it back
+}
+
+TEST_F(ApplyE2E, TwoConcurrentAppliesExactlyOneProceeds) {
+  auto first = std::async(std::launch::async, [&] { return run("apply " + spec() + " --auto-approve"); });
+  auto second = std::async(std::launch::async, [&] { return run("apply " + spec() + " --auto-approve"); });
+  CliRun x = first.get(), y = second.get();
+  const bool x_won = x.code == 0;
+  const CliRun& won = x_won ? x : y;
+  const CliRun& lost = x_won ? y : x;
+  ASSERT_EQ(won.code, 0) << x.out << "\n----\n" << y.out;
+  EXPECT_NE(won.out.find("Apply complete"), std::string::npos) << won.out;
+  EXPECT_EQ(lost.code, 1) << lost.out;
+  EXPECT_NE(lost.out.find("another mirror apply holds the lock"), std::string::npos) << lost.out;
+  EXPECT_EQ(lost.out.find("\"event\":\"mirror.apply.action\""), std::string::npos) << lost.out;
+}
+
+// bob may create topics and change configs on B but not create ACLs: the ACL actions fail, exactly those
+// are reported, and an apply by a principal that may converges.
+TEST_F(ApplyE2E, PartialFailureIsReportedAndARerunConverges) {
+  using kafka::AclOperation;
+  using kafka::AclResourceType;
+  const std::string bob = "User:bob";
+  for (const char* alias : {"A", "B"}) {
+    auto c = admin(alias);
+    std::vector<kafka::AclBinding> grants;
+    for (auto op : {AclOperation::describe, AclOperation::create, AclOperation::describe_configs,
+                    AclOperation::idempotent_write}) {
+      grants.push_back(
+          {AclResourceType::cluster, "kafka-cluster", kafka::AclPatternType::literal, bob, "*", op});
+    }
+    grants.push_back(
+        {AclResourceType::topic, "*", kafka::AclPatternType::literal, bob, "*", AclOperation::all});
+    grants.push_back(
+        {AclResourceType::group, "*", kafka::AclPatternType::literal, bob, "*", AclOperation::all});
+    auto r = c.create_acls(grants);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+  }
+  // A source ACL that the flow copies to the target.
+  auto a = admin("A");
+  ASSERT_TRUE(a.create_acls({{AclResourceType::topic, prefix_ + ".orders", kafka::AclPatternType::literal,
+                              "User:alice", "*", AclOperation::read}})
+                  .ok());
+  std::this_thread::sleep_for(2s);  // ACLs propagate to every broker's authorizer
+
+  const std::string bob_spec = (dir_ / "bob.yaml").string();
+  std::ofstream(bob_spec) << "version: 1\nclusters:\n"
+                             "  A:\n    bootstrap: \"127.0.0.1:19094\"\n    client:\n"
+                             "      security.protocol: SASL_PLAINTEXT\n      sasl.mechanism: SCRAM-SHA-512\n"
+                             "      sasl.username: bob\n      sasl.password: \"${env:MIRROR_TEST_BOB}\"\n"
+                             "  B:\n    bootstrap: \"127.0.0.1:29094\"\n    client:\n"
+                             "      security.protocol: SASL_PLAINTEXT\n      sasl.mechanism: SCRAM-SHA-512\n"
+                             "      sasl.username: bob\n      sasl.password: \"${env:MIRROR_TEST_BOB}\"\n"
+                             "flows:\n  - name: "
+                          << prefix_
+                          << "\n    source: A\n    target: B\n    replication_factor: 1\n"
+                             "    topics: {include: [\""
+                          << prefix_ << "\\\\..*\"]}\n";
+  CliRun partial = run("apply -c " + bob_spec + " --auto-approve", "MIRROR_TEST_BOB=bob-secret");
+  EXPECT_EQ(partial.code, 1) << partial.out;
+  EXPECT_NE(partial.out.find("ok      create_topic B:A." + prefix_ + ".orders"), std::string::npos)
+      << partial.out;
+  EXPECT_NE(partial.out.find("FAILED  create_acl B:"), std::string::npos) << partial.out;
+  EXPECT_NE(partial.out.find("not authorized: the principal lacks ALTER permission on the CLUSTER resource"),
+            std::string::npos)
+      << partial.out;
+  EXPECT_NE(partial.out.find("Apply incomplete: "), std::string::npos) << partial.out;
+  EXPECT_EQ(partial.out.find("FAILED  create_topic"), std::string::npos) << partial.out;
+  EXPECT_EQ(partial.out.find("bob-secret"), std::string::npos) << "a secret was printed";
+
+  // What is left is exactly the ACL (and the flow's revision, kept back by the failure).
+  CliRun rest = run("plan " + spec() + " --detailed-exitcode");
+  EXPECT_EQ(rest.code, 2) << rest.out;
+  EXPECT_NE(rest.out.find("create_acl B:"), std::string::npos) << rest.out;
+  EXPECT_EQ(rest.out.find("create_topic"), std::string::npos) << rest.out;
+
+  CliRun fixed = run("apply " + spec() + " --auto-approve");
+  EXPECT_EQ(fixed.code, 0) << fixed.out;
+  EXPECT_EQ(run("plan " + spec() + " --detailed-exitcode").code, 0);
+  auto acls = admin("B").describe_acls({.resource_name = "A." + prefix_ + ".orders"});
+  ASSERT_TRUE(acls.ok());
+  EXPECT_EQ(acls->size(), 1u);
 }
 
 TEST_F(ApplyE2E, UnreviewedApplyNeedsAutoApproveOffATerminal) {

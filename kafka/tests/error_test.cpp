@@ -49,6 +49,18 @@ TEST(ErrorText, SaysWhatWhereAndWhy) {
   EXPECT_STREQ(errc_name(e.code), "authorization");
 }
 
+TEST(ErrorText, AuthorizerDenialsNameThePermissionNotTheJavaRequest) {
+  Error e = detail::make_error(
+      RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED,
+      "Request Request(processor=2, connectionId=127.0.0.1:29093-127.0.0.1:34686-2-0, session=org.apache."
+      "kafka.network.Session@31403acb, listenerName=ListenerName(CONTROLLER), envelope=None) needs ALTER "
+      "permission.",
+      "create ACLs", "B (127.0.0.1:29094)");
+  EXPECT_EQ(e.describe(),
+            "create ACLs on cluster B (127.0.0.1:29094) failed: not authorized: the principal lacks ALTER "
+            "permission on the CLUSTER resource [CLUSTER_AUTHORIZATION_FAILED]");
+}
+
 TEST(SensitiveProperties, CoverSecretsInAnyCase) {
   for (const char* name :
        {"sasl.password", "ssl.key.password", "sasl.jaas.config", "ssl.key.pem",
