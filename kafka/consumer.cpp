@@ -100,6 +100,43 @@ Result<void> Consumer::assign(const std::vector<TopicPartitionOffset>& partition
   return {};
 }
 
+Result<void> Consumer::add(const std::vector<TopicPartitionOffset>& partitions) {
+  PartitionListHandle l(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& p : partitions) {
+    rd_kafka_topic_partition_list_add(l.get(), p.topic.c_str(), p.partition)->offset = p.offset;
+  }
+  ErrorHandle err(rd_kafka_incremental_assign(client_->get(), l.get()));
+  if (err) return fail(client_->error(err.get(), "add partitions to the assignment"));
+  return {};
+}
+
+Result<void> Consumer::remove(const std::vector<TopicPartition>& partitions) {
+  PartitionListHandle l(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& p : partitions) rd_kafka_topic_partition_list_add(l.get(), p.topic.c_str(), p.partition);
+  ErrorHandle err(rd_kafka_incremental_unassign(client_->get(), l.get()));
+  if (err) return fail(client_->error(err.get(), "remove partitions from the assignment"));
+  return {};
+}
+
+std::optional<std::pair<int64_t, int64_t>> Consumer::cached_watermarks(const TopicPartition& tp) const {
+  int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(client_->get(), tp.topic.c_str(), tp.partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return std::nullopt;
+  }
+  return std::make_pair(low, high);
+}
+
+std::optional<int64_t> Consumer::position(const TopicPartition& tp) const {
+  PartitionListHandle l(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(l.get(), tp.topic.c_str(), tp.partition);
+  if (rd_kafka_position(client_->get(), l.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  const int64_t off = l->elems[0].offset;
+  if (off < 0) return std::nullopt;
+  return off;
+}
+
 Result<std::optional<Message>> Consumer::poll(std::chrono::milliseconds wait) {
   constexpr std::string_view op = "consume";
   if (auto f = client_->async_failure(op)) return fail(std::move(*f));

@@ -47,6 +47,7 @@ class Message {
   TimestampType timestamp_type() const;
   std::vector<Header> headers() const;
   bool eof() const;  // not a record: the partition's end was reached at offset()
+  rd_kafka_message_s* raw() const { return m_.get(); }  // for the adapter (Producer::forward)
 
  private:
   struct Deleter {
@@ -64,6 +65,16 @@ class Consumer {
 
   // Replaces the assignment. Offsets: a real offset, or -2 (earliest) / -1 (latest).
   Result<void> assign(const std::vector<TopicPartitionOffset>& partitions);
+  // Adds partitions to the assignment, or removes them, leaving the others' positions and prefetched
+  // records untouched.
+  Result<void> add(const std::vector<TopicPartitionOffset>& partitions);
+  Result<void> remove(const std::vector<TopicPartition>& partitions);
+  // The low and high watermarks librdkafka last saw in fetch responses for an assigned partition
+  // (no request is sent). nullopt until the first fetch answered.
+  std::optional<std::pair<int64_t, int64_t>> cached_watermarks(const TopicPartition& tp) const;
+  // The next offset the consumer will fetch for an assigned partition (after skipped control records),
+  // or nullopt when unknown.
+  std::optional<int64_t> position(const TopicPartition& tp) const;
   // Waits up to `wait` for one record (or eof marker). nullopt: nothing arrived in time. Transient
   // broker errors are absorbed (librdkafka retries); errors the caller must act on are returned.
   Result<std::optional<Message>> poll(std::chrono::milliseconds wait);

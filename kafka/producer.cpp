@@ -23,6 +23,7 @@ void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* m, void* opaque) 
   d.partition = m->partition;
   d.offset = m->offset;
   d.tag = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m->_private));
+  d.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     d.error = make_error(m->err, rd_kafka_err2str(m->err), "deliver record", cs->label);
   }
@@ -98,6 +99,41 @@ Result<void> Producer::send(const OutRecord& r) {
     }
     if (std::chrono::steady_clock::now() >= deadline) return fail(client_->timeout_error(op));
     rd_kafka_poll(client_->get(), 100);
+  }
+}
+
+Result<void> Producer::forward(const Message& m, std::string_view topic, int32_t partition, uint64_t tag) {
+  constexpr std::string_view op = "produce";
+  const rd_kafka_message_t* in = m.raw();
+  HeadersHandle headers;
+  rd_kafka_headers_t* src = nullptr;
+  // rd_kafka_message_headers needs a non-const message; it only reads (and caches the parsed headers).
+  if (rd_kafka_message_headers(const_cast<rd_kafka_message_t*>(in), &src) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      src) {
+    headers.reset(rd_kafka_headers_copy(src));
+  }
+  const std::string name(topic);
+  const int64_t ts = std::max<int64_t>(0, rd_kafka_message_timestamp(in, nullptr));
+  auto deadline = std::chrono::steady_clock::now() + client_->config().timeout;
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        client_->get(), RD_KAFKA_V_TOPIC(name.c_str()), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(in->key, in->key_len),
+        RD_KAFKA_V_VALUE(in->payload, in->len), RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(headers.get()),
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(tag))), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)headers.release();
+      return {};
+    }
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      if (auto f = client_->async_failure(op)) return fail(std::move(*f));
+      return fail(client_->error(err, "", op));
+    }
+    if (client_->config().stop.stop_requested()) {
+      return fail(client_->error(RD_KAFKA_RESP_ERR__DESTROY, "stopped on request", op));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return fail(client_->timeout_error(op));
+    rd_kafka_poll(client_->get(), 10);
   }
 }
 

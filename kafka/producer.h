@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "kafka/client_config.h"
+#include "kafka/consumer.h"
 #include "kafka/types.h"
 
 namespace mirror::kafka {
@@ -45,6 +46,7 @@ struct Delivery {
   int32_t partition = -1;
   int64_t offset = -1;
   uint64_t tag = 0;
+  int64_t timestamp_ms = -1;  // the record's timestamp as stored (the broker's, for LogAppendTime topics)
   std::optional<Error> error;
 };
 
@@ -61,6 +63,9 @@ class Producer {
   // Enqueues a copy of the record. While librdkafka's local queue is full, serves delivery reports
   // and retries until the client's timeout or a stop request.
   Result<void> send(const OutRecord& record);
+  // Enqueues a copy of a fetched record (key, value, headers, timestamp byte for byte) for `topic` /
+  // `partition`. Same back-pressure as send().
+  Result<void> forward(const Message& m, std::string_view topic, int32_t partition, uint64_t tag);
   // Serves delivery reports for up to `wait`; returns how many events were served.
   int poll(std::chrono::milliseconds wait);
   // Waits until every enqueued record has a delivery report (or the timeout / a stop request).

@@ -33,32 +33,43 @@ const char* lease_op_name(LeaseOp op) {
   return "unknown";
 }
 
-std::optional<LeaseHolder> fold(const std::vector<LeaseEvent>& events, std::string_view lease) {
-  std::optional<LeaseHolder> h;
-  bool seen = false;  // an earlier event of this lease is in view
-  for (const auto& e : events) {
-    if (e.lease != lease) continue;
-    const bool first = !std::exchange(seen, true);
-    if (h && h->expires_ms <= e.ts_ms) h.reset();
-    switch (e.op) {
-      case LeaseOp::acquire:
-      case LeaseOp::renew:
-        // A renewal never takes a free lease: a holder that lost it must acquire again. Only when the
-        // log's retention removed everything before it does a renewal stand for the holding it extends.
-        if (!h && (e.op == LeaseOp::acquire || first)) {
-          h = LeaseHolder{e.id, e.owner, e.purpose, e.ts_ms, e.offset, e.ts_ms + e.ttl_ms};
-        } else if (h->id == e.id) {
-          h->expires_ms = e.ts_ms + e.ttl_ms;
-        }
-        break;
-      case LeaseOp::release:
-      case LeaseOp::force_release:
-        if (h && h->id == e.id) h.reset();
-        break;
-      case LeaseOp::probe: break;
-    }
+void LeaseFolder::apply(const LeaseEvent& e) {
+  if (e.lease != lease_) return;
+  const bool first = !std::exchange(seen_, true);
+  if (holder_ && holder_->expires_ms <= e.ts_ms) {
+    last_end_ = End{holder_->id, "it expired at " + format_utc(holder_->expires_ms) +
+                                     ": it was not renewed in time (was its process paused or cut off "
+                                     "from the cluster?)"};
+    holder_.reset();
   }
-  return h;
+  switch (e.op) {
+    case LeaseOp::acquire:
+    case LeaseOp::renew:
+      // A renewal never takes a free lease: a holder that lost it must acquire again. Only when the
+      // log's retention removed everything before it does a renewal stand for the holding it extends.
+      if (!holder_ && (e.op == LeaseOp::acquire || first)) {
+        holder_ = LeaseHolder{e.id, e.owner, e.purpose, e.ts_ms, e.offset, e.ts_ms + e.ttl_ms};
+      } else if (holder_ && holder_->id == e.id) {
+        holder_->expires_ms = e.ts_ms + e.ttl_ms;
+      }
+      break;
+    case LeaseOp::release:
+    case LeaseOp::force_release:
+      if (holder_ && holder_->id == e.id) {
+        last_end_ = End{e.id, e.op == LeaseOp::release
+                                  ? "it was released at " + format_utc(e.ts_ms)
+                                  : "it was force-unlocked by " + e.owner + " at " + format_utc(e.ts_ms)};
+        holder_.reset();
+      }
+      break;
+    case LeaseOp::probe: break;
+  }
+}
+
+std::optional<LeaseHolder> fold(const std::vector<LeaseEvent>& events, std::string_view lease) {
+  LeaseFolder f{std::string(lease)};
+  for (const auto& e : events) f.apply(e);
+  return f.holder();
 }
 
 std::string format_utc(int64_t ms) {
@@ -129,11 +140,11 @@ kafka::Error lease_error(const kafka::ClientConfig& target, kafka::Errc code, st
   return e;
 }
 
-// The lock topic, created on first use: one partition (one total order), broker timestamps.
-kafka::Result<void> ensure_topic(const kafka::ClientConfig& target) {
+// The lease log, created on first use: one partition (one total order), broker timestamps.
+kafka::Result<void> ensure_topic(const kafka::ClientConfig& target, const std::string& topic) {
   auto admin = kafka::Admin::connect(target);
   if (!admin) return fail(std::move(admin).error());
-  auto r = admin->create_topics({{.name = kLockTopic,
+  auto r = admin->create_topics({{.name = topic,
                                   .partitions = 1,
                                   .replication_factor = -1,
                                   .configs = {{"message.timestamp.type", "LogAppendTime"},
@@ -145,20 +156,22 @@ kafka::Result<void> ensure_topic(const kafka::ClientConfig& target) {
   return {};
 }
 
-kafka::Result<bool> topic_exists(const kafka::ClientConfig& target) {
+kafka::Result<bool> topic_exists(const kafka::ClientConfig& target, const std::string& topic) {
   auto admin = kafka::Admin::connect(target);
   if (!admin) return fail(std::move(admin).error());
   auto topics = admin->list_topics();
   if (!topics) return fail(std::move(topics).error());
   return std::any_of(topics->begin(), topics->end(),
-                     [](const kafka::TopicInfo& t) { return t.name == kLockTopic; });
+                     [&](const kafka::TopicInfo& t) { return t.name == topic; });
 }
 
-// Appends events through one producer and reads the log back; not thread-safe (Lease serializes).
+// Appends events of one lease and folds the log incrementally (a consumer that keeps its position), so
+// each confirmation reads only what was appended since the last one. Not thread-safe (Lease serializes).
 class Log {
  public:
-  static kafka::Result<std::unique_ptr<Log>> open(const kafka::ClientConfig& target) {
-    auto log = std::unique_ptr<Log>(new Log(target));
+  static kafka::Result<std::unique_ptr<Log>> open(const kafka::ClientConfig& target, std::string topic,
+                                                  std::string lease) {
+    auto log = std::unique_ptr<Log>(new Log(target, std::move(topic), std::move(lease)));
     auto p = kafka::Producer::create(target, {}, [l = log.get()](const kafka::Delivery& d) {
       l->delivered_offset_ = d.offset;
       l->delivery_error_ = d.error;
@@ -166,6 +179,10 @@ class Log {
     });
     if (!p) return fail(std::move(p).error());
     log->producer_.emplace(std::move(*p));
+    auto c = kafka::Consumer::create(target, {.isolation = kafka::Isolation::read_uncommitted});
+    if (!c) return fail(std::move(c).error());
+    if (auto a = c->assign({{log->topic_, 0, -2}}); !a) return fail(a.error());
+    log->consumer_.emplace(std::move(*c));
     return log;
   }
 
@@ -174,7 +191,7 @@ class Log {
     delivered_ = false;
     delivery_error_.reset();
     const std::string value = encode_event(e);
-    if (auto s = producer_->send({.topic = kLockTopic, .partition = 0, .key = e.lease, .value = value}); !s) {
+    if (auto s = producer_->send({.topic = topic_, .partition = 0, .key = e.lease, .value = value}); !s) {
       return fail(s.error());
     }
     if (auto f = producer_->flush(); !f) return fail(f.error());
@@ -183,48 +200,45 @@ class Log {
     return delivered_offset_;
   }
 
-  // Every event from the start of the log up to and including `offset`.
-  kafka::Result<std::vector<LeaseEvent>> read_through(int64_t offset) {
-    auto c = kafka::Consumer::create(target_, {.isolation = kafka::Isolation::read_uncommitted});
-    if (!c) return fail(std::move(c).error());
-    if (auto a = c->assign({{kLockTopic, 0, -2}}); !a) return fail(a.error());
-    std::vector<LeaseEvent> out;
+  // Folds every event up to and including `offset`.
+  kafka::Result<void> sync_through(int64_t offset) {
     const auto deadline = Clock::now() + target_.timeout;
-    int64_t seen = -1;
-    while (seen < offset) {
+    while (seen_ < offset) {
       if (Clock::now() > deadline) {
-        return fail(lease_error(target_, kafka::Errc::timed_out,
-                                "could not read " + std::string(kLockTopic) + " up to offset " +
-                                    std::to_string(offset) + " in time"));
+        return fail(
+            lease_error(target_, kafka::Errc::timed_out,
+                        "could not read " + topic_ + " up to offset " + std::to_string(offset) + " in time"));
       }
-      auto m = c->poll(std::chrono::milliseconds(100));
+      auto m = consumer_->poll(std::chrono::milliseconds(100));
       if (!m) return fail(m.error());
       if (!*m || (*m)->eof()) continue;
-      seen = (*m)->offset();
+      seen_ = (*m)->offset();
       auto k = (*m)->key();
       auto v = (*m)->value();
       if (!k || !v) continue;
-      if (auto e = decode_event(*k, *v, (*m)->timestamp_ms(), seen)) out.push_back(std::move(*e));
+      if (auto e = decode_event(*k, *v, (*m)->timestamp_ms(), seen_)) folder_.apply(*e);
     }
-    c->close();
-    return out;
+    return {};
   }
 
-  kafka::Result<std::optional<LeaseHolder>> append_and_fold(const LeaseEvent& e,
-                                                            std::vector<LeaseEvent>* events = nullptr) {
+  kafka::Result<std::optional<LeaseHolder>> append_and_fold(const LeaseEvent& e) {
     auto off = append(e);
     if (!off) return fail(off.error());
-    auto evs = read_through(*off);
-    if (!evs) return fail(evs.error());
-    auto h = fold(*evs, e.lease);
-    if (events) *events = std::move(*evs);
-    return h;
+    if (auto s = sync_through(*off); !s) return fail(s.error());
+    return folder_.holder();
   }
 
+  const LeaseFolder& folder() const { return folder_; }
+
  private:
-  explicit Log(const kafka::ClientConfig& target) : target_(target) {}
+  Log(const kafka::ClientConfig& target, std::string topic, std::string lease)
+      : target_(target), topic_(std::move(topic)), folder_(std::move(lease)) {}
   kafka::ClientConfig target_;
+  std::string topic_;
+  LeaseFolder folder_;
+  int64_t seen_ = -1;
   std::optional<kafka::Producer> producer_;
+  std::optional<kafka::Consumer> consumer_;
   bool delivered_ = false;
   int64_t delivered_offset_ = -1;
   std::optional<kafka::Error> delivery_error_;
@@ -260,8 +274,8 @@ Lease::~Lease() {
 
 kafka::Result<std::unique_ptr<Lease>> Lease::acquire(const kafka::ClientConfig& target,
                                                      const LeaseRequest& request) {
-  if (auto t = ensure_topic(target); !t) return fail(t.error());
-  auto log = Log::open(target);
+  if (auto t = ensure_topic(target, request.topic); !t) return fail(t.error());
+  auto log = Log::open(target, request.topic, request.lease);
   if (!log) return fail(log.error());
   const LeaseEvent attempt{.lease = request.lease,
                            .op = LeaseOp::acquire,
@@ -308,32 +322,14 @@ kafka::Result<void> Lease::confirm() {
                    .owner = me_.owner,
                    .purpose = me_.purpose,
                    .ttl_ms = impl_->request.ttl.count()};
-  std::vector<LeaseEvent> events;
-  auto h = impl_->log->append_and_fold(renew, &events);
+  auto h = impl_->log->append_and_fold(renew);
   if (!h) return fail(h.error());
   if (*h && (*h)->id == me_.id && (*h)->since_offset == me_.since_offset) return {};
-  std::string why;
-  for (const auto& e : events) {
-    if (e.offset <= me_.since_offset) continue;
-    if (e.lease == impl_->request.lease && e.op == LeaseOp::force_release && e.id == me_.id) {
-      why = "it was force-unlocked by " + e.owner + " at " + format_utc(e.ts_ms);
-    }
-  }
-  if (why.empty()) {
-    why = "it expired: it was not renewed for longer than its ttl of " +
-          std::to_string(impl_->request.ttl.count() / 1000) +
-          " s (was this process paused or cut off from the cluster?)";
-    for (const auto& e : events) {
-      if (e.lease == impl_->request.lease && e.offset > me_.since_offset && e.id != me_.id &&
-          (e.op == LeaseOp::acquire || e.op == LeaseOp::renew) && *h && (*h)->id == e.id) {
-        why += "; since then " + describe(**h);
-        break;
-      }
-    }
-  }
-  kafka::Error e =
-      lease_error(impl_->target, kafka::Errc::fenced, "this apply no longer holds the lock: " + why);
-  e.operation = "confirm the apply lock";
+  const auto& end = impl_->log->folder().last_end();
+  std::string why = end && end->id == me_.id ? end->how : "it was lost";
+  if (*h && (*h)->id != me_.id) why += "; since then it is held by " + describe(**h);
+  kafka::Error e = lease_error(impl_->target, kafka::Errc::fenced, "no longer holds the lease: " + why);
+  e.operation = "confirm the " + impl_->request.lease + " lease";
   return fail(std::move(e));
 }
 
@@ -353,11 +349,11 @@ void Lease::abandon() {
 }
 
 kafka::Result<std::optional<LeaseHolder>> read_lease(const kafka::ClientConfig& target,
-                                                     std::string_view lease) {
-  auto exists = topic_exists(target);
+                                                     std::string_view lease, std::string_view topic) {
+  auto exists = topic_exists(target, std::string(topic));
   if (!exists) return fail(exists.error());
   if (!*exists) return std::optional<LeaseHolder>{};
-  auto log = Log::open(target);
+  auto log = Log::open(target, std::string(topic), std::string(lease));
   if (!log) return fail(log.error());
   // A probe asks the broker what time it is: a holding that expired before it is free.
   return (*log)->append_and_fold({.lease = std::string(lease), .op = LeaseOp::probe});
@@ -365,11 +361,11 @@ kafka::Result<std::optional<LeaseHolder>> read_lease(const kafka::ClientConfig& 
 
 kafka::Result<std::optional<LeaseHolder>> force_release(const kafka::ClientConfig& target,
                                                         std::string_view lease, std::string_view id,
-                                                        std::string_view by) {
-  auto current = read_lease(target, lease);
+                                                        std::string_view by, std::string_view topic) {
+  auto current = read_lease(target, lease, topic);
   if (!current) return fail(current.error());
   if (!*current || (*current)->id != id) return std::optional<LeaseHolder>{};
-  auto log = Log::open(target);
+  auto log = Log::open(target, std::string(topic), std::string(lease));
   if (!log) return fail(log.error());
   auto after = (*log)->append_and_fold({.lease = std::string(lease),
                                         .op = LeaseOp::force_release,

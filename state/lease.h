@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kafka/client_config.h"
@@ -48,8 +49,7 @@ struct LeaseHolder {
   int64_t expires_ms = 0;  // broker time after which it is free unless renewed
 };
 
-// Who holds `lease` right after the given events (in log order), or nullopt when it is free.
-// Rules, applied event by event (only events of `lease`):
+// Who holds a lease, event by event (only events of its lease count). Rules:
 //   - a holding whose expires_ms <= the event's ts_ms has expired: the lease is free;
 //   - acquire when free: the event's id holds it from that event (since = the event);
 //   - renew when free: ignored (a holder that lost its lease never gets it back by renewing), except
@@ -57,6 +57,26 @@ struct LeaseHolder {
 //   - acquire or renew by the holder: extends expires_ms to ts_ms + ttl_ms;
 //   - acquire or renew by anyone else while held: ignored (that caller lost the race);
 //   - release or force_release naming the holder's id: free. Naming another id: ignored.
+class LeaseFolder {
+ public:
+  explicit LeaseFolder(std::string lease) : lease_(std::move(lease)) {}
+  void apply(const LeaseEvent& e);
+  const std::optional<LeaseHolder>& holder() const { return holder_; }
+  // How the most recent holding ended, for messages: its id and e.g. "it expired at ...".
+  struct End {
+    std::string id;
+    std::string how;
+  };
+  const std::optional<End>& last_end() const { return last_end_; }
+
+ private:
+  std::string lease_;
+  bool seen_ = false;
+  std::optional<LeaseHolder> holder_;
+  std::optional<End> last_end_;
+};
+
+// The holder right after the given events (in log order), or nullopt when free.
 std::optional<LeaseHolder> fold(const std::vector<LeaseEvent>& events, std::string_view lease);
 
 // "deploy@runner-7 (lease 1a2b3c4d5e6f7a8b, apply plan 0123456789ab) since 2026-11-25T10:00:00Z"
@@ -71,6 +91,7 @@ std::optional<LeaseEvent> decode_event(std::string_view key, std::string_view va
 // ---- the imperative shell ----
 
 struct LeaseRequest {
+  std::string topic = kLockTopic;  // the lease log
   std::string lease = kApplyLease;
   std::string owner;    // user@host
   std::string purpose;  // shown to whoever waits
@@ -106,12 +127,14 @@ class Lease {
 
 // The current holder of a lease (free: nullopt).
 kafka::Result<std::optional<LeaseHolder>> read_lease(const kafka::ClientConfig& target,
-                                                     std::string_view lease);
+                                                     std::string_view lease,
+                                                     std::string_view topic = kLockTopic);
 
 // `mirror force-unlock ID`: ends the holding of lease id `id`. Returns the holder that was removed, or
 // nullopt when `id` did not hold the lease (then nothing changed).
 kafka::Result<std::optional<LeaseHolder>> force_release(const kafka::ClientConfig& target,
                                                         std::string_view lease, std::string_view id,
-                                                        std::string_view by);
+                                                        std::string_view by,
+                                                        std::string_view topic = kLockTopic);
 
 }  // namespace mirror::state
