@@ -92,7 +92,8 @@ class Locks {
     }
     return std::nullopt;
   }
-  ~Locks() {
+  ~Locks() { release_all(); }
+  void release_all() {
     for (auto& [alias, lease] : held_) {
       if (auto r = lease->release(); !r) {
         std::cerr << "mirror apply: could not release the apply lock on " << alias << ": "
@@ -100,6 +101,7 @@ class Locks {
                   << "mirror force-unlock " << lease->holder().id << "\n";
       }
     }
+    held_.clear();
   }
 
  private:
@@ -115,6 +117,9 @@ CLI::App* add_apply(CLI::App& app, ApplyOptions& o) {
   sub->add_option("PLANFILE", o.plan_file, "A plan saved with `mirror plan --out FILE`: apply exactly it");
   sub->add_flag("--auto-approve", o.auto_approve, "Apply without asking (needed when not on a terminal)");
   sub->add_flag("--allow-delete", o.allow_delete, "Without PLANFILE: also delete orphans mirror created");
+  sub->add_flag("--detach", o.detach,
+                "Only reconcile and record; do not run the engine (a running engine picks the revision up)");
+  add_engine_flags(*sub, o.engine);
   sub->add_option("--lock-timeout", o.lock_timeout_seconds,
                   "Seconds to wait while another apply holds a target's lock (0: refuse at once)")
       ->check(CLI::Range(0, 86400))
@@ -225,7 +230,11 @@ int run_apply(const ApplyOptions& o) {
 
   if (!plan.has_changes()) {
     std::cout << "No changes. Both clusters match the spec; nothing to apply.\n";
-    return kExitOk;
+    locks.release_all();
+    if (o.detach) return kExitOk;
+    std::cout << "Running the replication engine (stop with Ctrl-C / SIGTERM; --detach to skip).\n"
+              << std::flush;
+    return run_engine(spec, clusters, o.engine, "apply");
   }
   if (!saved) {
     std::cout << planner::render_text(plan, {Style::for_stream(stdout).color});
@@ -267,8 +276,19 @@ int run_apply(const ApplyOptions& o) {
   std::cout << "\nApply " << (report.ok() ? "complete" : "incomplete") << ": " << ok << " succeeded, "
             << failed << " failed.";
   if (!report.ok()) std::cout << " Fix the cause and run apply again: it converges.";
-  std::cout << "\nRecords are not copied yet: the replication engine is a later milestone of mirror.\n";
-  return report.ok() ? kExitOk : kExitError;
+  std::cout << "\n";
+  locks.release_all();
+  if (!report.ok()) {
+    if (!o.detach) std::cout << "The engine was not started because the apply is incomplete.\n";
+    return kExitError;
+  }
+  if (o.detach) {
+    std::cout << "Detached: a running `mirror run` picks the new revision up; otherwise start one.\n";
+    return kExitOk;
+  }
+  std::cout << "Running the replication engine (stop with Ctrl-C / SIGTERM; --detach to skip).\n"
+            << std::flush;
+  return run_engine(spec, clusters, o.engine, "apply");
 }
 
 CLI::App* add_force_unlock(CLI::App& app, ForceUnlockOptions& o) {

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cmd/run.h"
 #include "cmd/spec_options.h"
 
 namespace mirror::cmd {
@@ -12,6 +13,8 @@ struct ApplyOptions {
   bool auto_approve = false;
   bool allow_delete = false;     // only without a plan file (a saved plan says it itself)
   int lock_timeout_seconds = 0;  // wait this long for another apply's lock
+  bool detach = false;           // do not run the engine after applying
+  EngineFlags engine;
   int timeout_seconds = 30;
   bool verbose = false;
 };

@@ -7,6 +7,7 @@
 #include "cmd/apply.h"
 #include "cmd/exit_codes.h"
 #include "cmd/plan.h"
+#include "cmd/run.h"
 #include "cmd/status.h"
 #include "cmd/validate.h"
 #include "common/version.h"
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
   CLI::App* show_cmd = mirror::cmd::add_show(app, show);
   mirror::cmd::ApplyOptions apply;
   CLI::App* apply_cmd = mirror::cmd::add_apply(app, apply);
+  mirror::cmd::RunOptions run;
+  CLI::App* run_cmd = mirror::cmd::add_run(app, run);
   mirror::cmd::ForceUnlockOptions unlock;
   CLI::App* unlock_cmd = mirror::cmd::add_force_unlock(app, unlock);
   mirror::cmd::StatusOptions status;
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
     if (show_cmd->parsed()) return mirror::cmd::run_show(show);
     if (apply_cmd->parsed()) return mirror::cmd::run_apply(apply);
     if (status_cmd->parsed()) return mirror::cmd::run_status(status);
+    if (run_cmd->parsed()) return mirror::cmd::run_run(run);
     if (unlock_cmd->parsed()) return mirror::cmd::run_force_unlock(unlock);
   } catch (const std::exception& e) {
     // Last resort: a bug, not bad input. Say so instead of crashing.

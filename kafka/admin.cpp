@@ -337,6 +337,27 @@ Result<std::vector<ResourceResult>> Admin::delete_topics(const std::vector<std::
   return topic_results(*client_, res, n, op);
 }
 
+Result<std::vector<PartitionResult>> Admin::delete_records(const std::vector<TopicPartitionOffset>& before) {
+  constexpr std::string_view op = "delete records";
+  PartitionListHandle parts(rd_kafka_topic_partition_list_new(static_cast<int>(before.size())));
+  for (const auto& b : before) {
+    rd_kafka_topic_partition_list_add(parts.get(), b.topic.c_str(), b.partition)->offset = b.offset;
+  }
+  DeleteRecordsHandle del(rd_kafka_DeleteRecords_new(parts.get()));
+  rd_kafka_DeleteRecords_t* raw = del.get();
+  auto ev = run_admin(*client_, RD_KAFKA_ADMIN_OP_DELETERECORDS, op,
+                      [&](auto* opts, auto* q) { rd_kafka_DeleteRecords(client_->get(), &raw, 1, opts, q); });
+  if (!ev) return fail(std::move(ev).error());
+  const rd_kafka_topic_partition_list_t* res =
+      rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev->get()));
+  std::vector<PartitionResult> out;
+  for (int i = 0; res && i < res->cnt; ++i) {
+    const auto& p = res->elems[i];
+    out.push_back({{p.topic, p.partition}, p.offset, resource_error(*client_, p.err, nullptr, op)});
+  }
+  return out;
+}
+
 Result<std::vector<ResourceResult>> Admin::create_partitions(const std::vector<NewPartitions>& requests) {
   constexpr std::string_view op = "create partitions";
   std::vector<NewPartitionsHandle> owned;

@@ -35,6 +35,8 @@ class Admin {
 
   Result<std::vector<ResourceResult>> create_topics(const std::vector<NewTopic>& topics);
   Result<std::vector<ResourceResult>> delete_topics(const std::vector<std::string>& topics);
+  // DeleteRecords: deletes every record before `offset` in each partition (the new log start offset).
+  Result<std::vector<PartitionResult>> delete_records(const std::vector<TopicPartitionOffset>& before);
   Result<std::vector<ResourceResult>> create_partitions(const std::vector<NewPartitions>& requests);
 
   // All config entries of each topic (one DescribeConfigs request for the whole batch).

@@ -151,6 +151,10 @@ Result<std::optional<Message>> Consumer::poll(std::chrono::milliseconds wait) {
     return std::optional<Message>(std::move(m));
   }
   Error e = client_->error(raw->err, rd_kafka_message_errstr(raw), op);
+  if (raw->rkt) {
+    e.topic = rd_kafka_topic_name(raw->rkt);
+    e.partition = raw->partition;
+  }
   if (raw->rkt)
     e.message =
         std::string(rd_kafka_topic_name(raw->rkt)) + "[" + std::to_string(raw->partition) + "]: " + e.message;

@@ -3,6 +3,7 @@
 // librdkafka code name are kept for the operator.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/result.h"
@@ -41,6 +42,8 @@ struct Error {
   std::string kafka_code;           // librdkafka's error name, e.g. "TOPIC_ALREADY_EXISTS", or "" for ours
   bool retriable = false;           // trying the same request again may succeed
   bool txn_requires_abort = false;  // transactional producer: abort the transaction, then continue
+  std::string topic;                // the partition an error of a fetched partition is about
+  int32_t partition = -1;
 
   // One line for an operator: what failed, where, why.
   std::string describe() const;

@@ -305,9 +305,10 @@ kafka::Result<std::unique_ptr<Lease>> Lease::acquire(const kafka::ClientConfig& 
       return std::unique_ptr<Lease>(new Lease(std::move(impl), **h));
     }
     if (Clock::now() >= deadline || target.stop.stop_requested()) {
-      return fail(lease_error(
-          target, kafka::Errc::already_exists,
-          *h ? "another mirror apply holds the lock: " + describe(**h) : "the lock is contended; try again"));
+      const std::string who = request.lease == kApplyLease ? "another mirror apply holds the lock: "
+                                                           : "the " + request.lease + " lease is held by ";
+      return fail(lease_error(target, kafka::Errc::already_exists,
+                              *h ? who + describe(**h) : "the lease is contended; try again"));
     }
     const auto pause = std::min<Clock::duration>(std::chrono::seconds(1), deadline - Clock::now());
     std::this_thread::sleep_for(pause);

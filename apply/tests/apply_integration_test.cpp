@@ -29,7 +29,9 @@ struct CliRun {
 
 CliRun run(const std::string& args, const std::string& env = "") {
   CliRun r;
-  std::string cmd = env + " " + std::string(MIRROR_BINARY) + " " + args + " 2>&1 </dev/null";
+  // Apply only: the engine it would start next has its own tests (engine/tests).
+  const std::string detach = args.rfind("apply ", 0) == 0 ? " --detach" : "";
+  std::string cmd = env + " " + std::string(MIRROR_BINARY) + " " + args + detach + " 2>&1 </dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   char buf[4096];
   while (size_t n = fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);

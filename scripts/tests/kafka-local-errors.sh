@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Error paths of scripts/kafka-local. Safe beside clusters running on the default ports: everything here
-# uses KAFKA_LOCAL_PORT_OFFSET (default 1000, so 20092.., 30092..) and a temporary MIRROR_KAFKA_DIR.
+# uses KAFKA_LOCAL_PORT_OFFSET (default 1000, so 20092.., 30092..) and a temporary MIRROR_KAFKA_DIR, so
+# its up/down/stop/start never touch the clusters in <repo>/.kafka-local. stop/start/restart are checked
+# only on paths that need no running cluster (a stopped cluster is faked: data dir, no broker).
 # Checks that need jars reuse the normal jar cache (${MIRROR_CACHE:-<repo>/.cache}); if it has no broker
 # jars yet they are fetched once first (needs Maven Central).
 #
@@ -67,7 +69,7 @@ expect() {
 our_procs() {
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "$STATE/[AB]/server.properties" && echo "${p#/proc/}"
+    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q -- "$STATE/[AB]/server.properties" && echo "${p#/proc/}"
   done
   return 0
 }
@@ -159,6 +161,57 @@ run -- frobnicate
 expect "6a unknown command fails with usage" nonzero "unknown command 'frobnicate'" "usage: scripts/kafka-local"
 run KAFKA_LOCAL_PORT_OFFSET=abc -- status
 expect "6b bad KAFKA_LOCAL_PORT_OFFSET is rejected" nonzero "KAFKA_LOCAL_PORT_OFFSET='abc'"
+
+# 7. stop / start / restart without a running cluster: bad cluster names, nothing set up, a stopped
+#    cluster (faked: a data dir with meta.properties and a server.properties, no broker), a port taken.
+run -- stop C
+expect "7a stop C: unknown cluster, names A and B" nonzero "stop: unknown cluster 'C'" "A (source" "B (target" "usage: scripts/kafka-local stop A|B"
+run -- start
+expect "7b start without a cluster name fails with its usage" nonzero "start needs a cluster name" "usage: scripts/kafka-local start A|B"
+run -- restart A B
+expect "7c restart with two names fails" nonzero "exactly one cluster name" "usage: scripts/kafka-local restart A|B"
+run -- start b
+expect "7d start b: says names are upper case" nonzero "unknown cluster 'b'" "upper case" "scripts/kafka-local start B"
+
+rm -rf -- "$STATE"
+run -- start B
+expect "7e start B never set up: says so and points to up" nonzero \
+  "cluster B was never set up" "$STATE/B/data/meta.properties does not exist" "scripts/kafka-local up"
+run -- restart B
+expect "7f restart B never set up: fails the same way" nonzero "cluster B was never set up" "scripts/kafka-local up"
+if our_procs | grep -q .; then fail "7g start/restart without data: no broker started"; else pass "7g start/restart without data: no broker started"; fi
+run -- stop B
+expect "7h stop B with nothing set up is harmless" 0 "nothing to stop"
+
+# A stopped cluster B, faked: what `stop` leaves behind, minus the real metadata.
+mkdir -p "$STATE/B/data" "$STATE/B/logs"
+echo "# fake, written by kafka-local-errors.sh" >"$STATE/B/data/meta.properties"
+echo "listeners=PLAINTEXT://127.0.0.1:$((29092 + OFFSET)),SASL_PLAINTEXT://127.0.0.1:$((29094 + OFFSET)),CONTROLLER://127.0.0.1:$((29093 + OFFSET))" \
+  >"$STATE/B/server.properties"
+run -- status
+expect "7i status shows a stopped cluster as stopped and exits non-zero" nonzero "A: down" "B: stopped" "scripts/kafka-local start B"
+run -- stop B
+expect "7j stop on a stopped cluster says so, exits 0" 0 "cluster B is already stopped" "$STATE/B/data"
+if [[ -f $STATE/B/data/meta.properties ]]; then pass "7k stop keeps the data dir"; else fail "7k stop keeps the data dir"; fi
+
+run KAFKA_LOCAL_PORT_OFFSET=$((OFFSET + 7)) -- start B
+expect "7l start with another KAFKA_LOCAL_PORT_OFFSET than at setup fails before starting" nonzero \
+  "lacks 127.0.0.1:$((29092 + OFFSET + 7))" "another KAFKA_LOCAL_PORT_OFFSET"
+
+BUSY=$((29094 + OFFSET))
+python3 -m http.server --bind 127.0.0.1 "$BUSY" >/dev/null 2>&1 &
+HELPER_PIDS+=($!)
+for _ in $(seq 1 50); do port_listening "$BUSY" && break; sleep 0.1; done
+run -- start B
+expect "7m start B with port $BUSY taken: names the port, the cluster, how to find the process" nonzero \
+  "port $BUSY" "cluster B" "ss -ltnp 'sport = :$BUSY'" "scripts/kafka-local start B"
+if our_procs | grep -q .; then fail "7n port taken: no broker started" "pids: $(our_procs | tr '\n' ' ')"; else pass "7n port taken: no broker started"; fi
+kill "${HELPER_PIDS[-1]}" 2>/dev/null || true
+wait "${HELPER_PIDS[-1]}" 2>/dev/null || true
+unset 'HELPER_PIDS[-1]'
+
+run -- help
+expect "7o usage lists stop, start and restart" 0 "stop A|B" "start A|B" "restart A|B" "usage: scripts/kafka-local"
 
 echo "$PASS passed, $FAIL failed"
 ((FAIL == 0))

@@ -1,0 +1,683 @@
+#include "engine/flow.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include <algorithm>
+#include <ctime>
+#include <deque>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "apply/apply.h"
+#include "engine/progress.h"
+#include "kafka/admin.h"
+#include "kafka/consumer.h"
+#include "kafka/producer.h"
+#include "observe/observe.h"
+#include "planner/plan.h"
+#include "state/lease.h"
+#include "state/state.h"
+
+namespace mirror::engine {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Thrown inside a session to end it; the runner logs it and starts a new session after a backoff.
+struct SessionError {
+  std::string message;
+  bool lost_lease = false;
+};
+
+constexpr uint64_t kNotARecord = ~uint64_t{0};  // delivery tag of progress and status records
+
+[[noreturn]] void raise(std::string message, bool lost_lease = false) {
+  throw SessionError{std::move(message), lost_lease};
+}
+
+template <class T>
+T must(kafka::Result<T> r, const std::string& what) {
+  if (!r) raise(what + ": " + r.error().describe());
+  if constexpr (!std::is_void_v<T>) return std::move(*r);
+}
+
+}  // namespace
+
+EngineMetrics::EngineMetrics(Registry& r)
+    : records(r.counter("mirror_records_replicated_total",
+                        "Records written to the target and acknowledged by it",
+                        {"flow", "topic", "partition"})),
+      bytes(r.counter("mirror_bytes_replicated_total", "Key and value bytes of the records replicated",
+                      {"flow", "topic", "partition"})),
+      lag(r.gauge("mirror_lag_records", "Records on the source partition not yet replicated",
+                  {"flow", "topic", "partition"})),
+      latency(r.histogram(
+          "mirror_replication_latency_seconds",
+          "From the source record's timestamp to the target's acknowledgement",
+          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300}, {"flow"})),
+      errors(r.counter("mirror_errors_total",
+                       "Errors that interrupted replication (it restarts after a backoff)",
+                       {"flow", "kind"})),
+      skipped(r.counter("mirror_skipped_records_total",
+                        "Records deleted on the source (retention) before they could be replicated",
+                        {"flow", "topic", "partition"})),
+      duplicates(r.counter("mirror_duplicate_records_total",
+                           "Records written again after a restart (at-least-once delivery)", {"flow"})),
+      state(r.gauge("mirror_flow_state", "1 for the flow's current state", {"flow", "state"})),
+      partitions(
+          r.gauge("mirror_partitions_assigned", "Source partitions this engine replicates", {"flow"})) {}
+
+const char* flow_state_name(FlowState s) {
+  switch (s) {
+    case FlowState::standby: return "standby";
+    case FlowState::starting: return "starting";
+    case FlowState::running: return "running";
+    case FlowState::error: return "error";
+    case FlowState::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+// ---- one replication session: from reading progress to a clean stop or the first error ----
+
+struct FlowRunner::Session {
+  struct InFlight {
+    int64_t up;
+    int64_t bytes;
+    int64_t ts_ms;
+  };
+  struct Slot {
+    std::string topic;
+    int32_t partition = 0;
+    std::string target_topic;
+    PartitionOffsetMap map;
+    int64_t skipped = 0;
+    int64_t next_send = 0;  // the next source offset handed to the producer
+    std::deque<InFlight> inflight;
+    bool dirty = false;
+    std::optional<std::string> failed;  // a delivery failed: progress stops here until the next session
+    std::shared_ptr<Counter> records, bytes, skipped_total;
+    std::shared_ptr<Gauge> lag;
+  };
+
+  FlowRunner& runner;
+  const spec::Flow& flow;
+  const kafka::ClientConfig& source;
+  const kafka::ClientConfig& target;
+  state::Lease& lease;
+  std::stop_token stop;
+  bool eos;
+
+  std::optional<kafka::Admin> src_admin, dst_admin;
+  std::optional<kafka::Consumer> consumer;
+  std::optional<kafka::Producer> producer;        // records (and progress, when exactly once)
+  std::optional<kafka::Producer> state_producer;  // progress, when at least once
+  std::optional<kafka::Error> state_error;
+  std::vector<Slot> slots;
+  std::map<std::string, std::map<int32_t, size_t>, std::less<>> index;  // topic -> partition -> slot
+  std::shared_ptr<Histogram> latency;
+  uint64_t copied = 0, copied_at_last_log = 0;
+  Clock::time_point last_log = Clock::now();
+
+  Session(FlowRunner& r, const spec::Flow& f, state::Lease& l, std::stop_token s)
+      : runner(r),
+        flow(f),
+        source(r.clusters_.at(f.source)),
+        target(r.clusters_.at(f.target)),
+        lease(l),
+        stop(std::move(s)),
+        eos(f.exactly_once) {}
+
+  void log(const std::string& line) const {
+    if (runner.options_.log) runner.options_.log("flow " + flow.name + ": " + line);
+  }
+
+  // ---- set-up ----
+  void open_clients() {
+    src_admin.emplace(must(kafka::Admin::connect(source), "connect to the source"));
+    dst_admin.emplace(must(kafka::Admin::connect(target), "connect to the target"));
+    auto on_delivery = [this](const kafka::Delivery& d) { delivered(d); };
+    kafka::ProducerOptions po;
+    // One transactional id per flow and target: a second instance fences this one (zombie fencing).
+    if (eos) po.transactional_id = "mirror-" + flow.name;
+    producer.emplace(must(kafka::Producer::create(target, po, on_delivery), "create the target producer"));
+    if (eos) {
+      // Also aborts whatever a crashed predecessor left open, so progress reads below see committed data.
+      must(producer->init_transactions(), "initialize transactions (exactly_once)");
+    } else {
+      state_producer.emplace(must(kafka::Producer::create(target, {},
+                                                          [this](const kafka::Delivery& d) {
+                                                            if (d.error) state_error = d.error;
+                                                          }),
+                                  "create the progress producer"));
+    }
+    consumer.emplace(must(kafka::Consumer::create(source, {.isolation = kafka::Isolation::read_committed}),
+                          "create the source consumer"));
+    latency = runner.metrics_.latency.with({{"flow", flow.name}});
+  }
+
+  // Source partitions the flow selects now: topic -> partition count.
+  std::map<std::string, int> selected() {
+    std::map<std::string, int> out;
+    for (const auto& t : must(src_admin->list_topics(), "list the source topics")) {
+      if (flow.replicates_topic(t.name)) out[t.name] = static_cast<int>(t.partitions.size());
+    }
+    return out;
+  }
+
+  // Target topics with at least the source's partition count, created by the same planner and executor
+  // as `mirror apply` when missing (so names, configs and ACLs follow the same rules).
+  void ensure_targets(const std::map<std::string, int>& wanted) {
+    std::map<std::string, int> have;
+    for (const auto& t : must(dst_admin->list_topics(), "list the target topics")) {
+      have[t.name] = static_cast<int>(t.partitions.size());
+    }
+    bool missing = false;
+    for (const auto& [topic, n] : wanted) {
+      auto it = have.find(flow.target_topic(topic));
+      missing |= it == have.end() || it->second < n;
+    }
+    if (!missing) return;
+    spec::Spec one = *runner.spec_;
+    one.flows.erase(std::remove_if(one.flows.begin(), one.flows.end(),
+                                   [&](const spec::Flow& f) { return f.name != flow.name; }),
+                    one.flows.end());
+    observe::Options oo;
+    oo.timeout = target.timeout;
+    auto states = observe::observe_spec(one, spec::Resolver::system(), oo);
+    if (!states) raise("read the clusters to create new target topics: " + states.error());
+    planner::Plan plan = planner::make_plan(one, *states, {});
+    planner::Plan creations = plan;
+    creations.actions.clear();
+    for (const auto& a : plan.actions) {
+      if (a.flow == flow.name &&
+          (a.kind == planner::ActionKind::create_topic || a.kind == planner::ActionKind::create_partitions)) {
+        creations.actions.push_back(a);
+      }
+    }
+    if (creations.actions.empty()) return;
+    apply::Options ao;
+    ao.now_utc = now_utc();
+    ao.user_host = runner.options_.owner;
+    ao.audit = runner.options_.audit;
+    apply::Report report = apply::execute(creations, one, runner.clusters_, ao);
+    for (const auto& o : report.outcomes) {
+      if (!o.ok) raise("create " + o.action->resource + " on " + flow.target + ": " + o.error);
+      log(std::string(planner::action_kind_name(o.action->kind)) + " " + o.action->resource +
+          " (new on the source)");
+    }
+  }
+
+  // Adds slots for partitions not yet replicated, starting from stored progress or the flow's `start`.
+  void add_partitions(const std::map<std::string, int>& wanted,
+                      const std::map<std::string, PartitionProgress>& stored) {
+    std::vector<kafka::TopicPartition> fresh;
+    for (const auto& [topic, n] : wanted) {
+      for (int32_t p = 0; p < n; ++p) {
+        if (index.count(topic) && index[topic].count(p)) continue;
+        fresh.push_back({topic, p});
+      }
+    }
+    if (fresh.empty()) return;
+    // Where never-mirrored partitions start (source), and where the target's logs end now.
+    std::vector<kafka::OffsetQuery> src_q, dst_q;
+    for (const auto& tp : fresh) {
+      if (!stored.count(progress_key(flow.name, tp.topic, tp.partition))) {
+        kafka::OffsetQuery q{tp, kafka::OffsetSpec::earliest};
+        if (flow.start.kind == spec::StartKind::latest) q.spec = kafka::OffsetSpec::latest;
+        if (flow.start.kind == spec::StartKind::timestamp) {
+          q.spec = kafka::OffsetSpec::timestamp;
+          q.timestamp_ms = flow.start.timestamp_ms;
+        }
+        src_q.push_back(q);
+      }
+      dst_q.push_back({{flow.target_topic(tp.topic), tp.partition}, kafka::OffsetSpec::latest});
+    }
+    std::map<kafka::TopicPartition, int64_t> src_start, dst_end;
+    if (!src_q.empty()) {
+      for (const auto& r : must(src_admin->list_offsets(src_q), "read the source start offsets")) {
+        if (r.error)
+          raise("read the start offset of " + r.tp.topic + "[" + std::to_string(r.tp.partition) +
+                "]: " + r.error->describe());
+        src_start[r.tp] = r.offset;
+      }
+      // A timestamp after the last record: start at the end.
+      std::vector<kafka::OffsetQuery> ends;
+      for (const auto& [tp, off] : src_start) {
+        if (off < 0) ends.push_back({tp, kafka::OffsetSpec::latest});
+      }
+      if (!ends.empty()) {
+        for (const auto& r : must(src_admin->list_offsets(ends), "read the source end offsets")) {
+          src_start[r.tp] = r.offset;
+        }
+      }
+    }
+    for (const auto& r : must(dst_admin->list_offsets(dst_q), "read the target end offsets")) {
+      if (r.error)
+        raise("read the end offset of target " + r.tp.topic + "[" + std::to_string(r.tp.partition) +
+              "]: " + r.error->describe());
+      dst_end[r.tp] = r.offset;
+    }
+    std::vector<kafka::TopicPartitionOffset> assign;
+    int64_t duplicates = 0;
+    for (const auto& tp : fresh) {
+      Slot s;
+      s.topic = tp.topic;
+      s.partition = tp.partition;
+      s.target_topic = flow.target_topic(tp.topic);
+      const int64_t target_end = dst_end.at({s.target_topic, tp.partition});
+      if (auto it = stored.find(progress_key(flow.name, tp.topic, tp.partition)); it != stored.end()) {
+        s.map = it->second.map;
+        s.skipped = it->second.skipped;
+        // At least once: what reached the target after the last stored progress is written again.
+        if (!eos && target_end > s.map.next_down()) duplicates += target_end - s.map.next_down();
+      } else {
+        const int64_t start = src_start.at(tp);
+        if (auto b = s.map.begin(start, target_end); !b) raise("offset map: " + b.error());
+        s.dirty = true;
+      }
+      s.next_send = s.map.scanned_up();
+      const kafka::TopicPartition key{tp.topic, tp.partition};
+      const std::string part = std::to_string(tp.partition);
+      const Labels labels{{"flow", flow.name}, {"topic", tp.topic}, {"partition", part}};
+      s.records = runner.metrics_.records.with(labels);
+      s.bytes = runner.metrics_.bytes.with(labels);
+      s.skipped_total = runner.metrics_.skipped.with(labels);
+      s.lag = runner.metrics_.lag.with(labels);
+      assign.push_back({tp.topic, tp.partition, s.next_send});
+      index[tp.topic][tp.partition] = slots.size();
+      slots.push_back(std::move(s));
+    }
+    if (duplicates > 0) {
+      runner.metrics_.duplicates.with({{"flow", flow.name}})->inc(static_cast<uint64_t>(duplicates));
+      log("resuming: up to " + std::to_string(duplicates) +
+          " records written after the last stored progress are written again (at-least-once; use "
+          "exactly_once: true for none)");
+    }
+    must(consumer->add(assign), "assign the source partitions");
+    runner.metrics_.partitions.with({{"flow", flow.name}})->set(static_cast<double>(slots.size()));
+    log("replicating " + std::to_string(assign.size()) + " new source partition(s); " +
+        std::to_string(slots.size()) + " in all");
+  }
+
+  // ---- the data path ----
+  void delivered(const kafka::Delivery& d) {
+    if (d.tag == kNotARecord) {
+      if (d.error) state_error = d.error;
+      return;
+    }
+    Slot& s = slots[d.tag];
+    if (s.inflight.empty()) return;  // cannot happen: one report per record sent
+    const InFlight f = s.inflight.front();
+    s.inflight.pop_front();
+    if (s.failed) return;  // progress stays at the first failure
+    if (d.error) {
+      s.failed = d.error->describe();
+      return;
+    }
+    if (auto r = s.map.record(f.up, d.offset); !r) {
+      s.failed = "offset map: " + r.error();
+      return;
+    }
+    s.dirty = true;
+    s.records->inc();
+    s.bytes->inc(static_cast<uint64_t>(f.bytes));
+    ++copied;
+    if (f.ts_ms > 0)
+      latency->observe(static_cast<double>(std::max<int64_t>(0, wall_ms() - f.ts_ms)) / 1000.0);
+  }
+
+  void forward(const kafka::Message& m) {
+    auto t = index.find(m.topic());
+    if (t == index.end()) return;
+    auto p = t->second.find(m.partition());
+    if (p == t->second.end()) return;
+    const size_t slot = p->second;
+    Slot& s = slots[slot];
+    if (m.offset() < s.next_send) return;  // a re-delivery after a re-assignment
+    const int64_t bytes =
+        static_cast<int64_t>((m.key() ? m.key()->size() : 0) + (m.value() ? m.value()->size() : 0));
+    s.inflight.push_back({m.offset(), bytes, m.timestamp_ms()});
+    s.next_send = m.offset() + 1;
+    if (auto r = producer->forward(m, s.target_topic, s.partition, slot); !r) {
+      s.inflight.pop_back();
+      raise("write to " + flow.target + ":" + s.target_topic + "[" + std::to_string(s.partition) +
+            "]: " + r.error().describe());
+    }
+  }
+
+  // Retention deleted records before they were mirrored, or the topic was recreated: say so loudly and
+  // continue from the earliest offset available.
+  void out_of_range(const kafka::Error& e) {
+    auto t = index.find(e.topic);
+    if (t == index.end() || !t->second.count(e.partition)) raise(e.describe());
+    Slot& s = slots[t->second.at(e.partition)];
+    must(producer->flush(), "flush the target producer");  // settle the map first
+    const kafka::TopicPartition tp{s.topic, s.partition};
+    auto offs =
+        must(src_admin->list_offsets({{tp, kafka::OffsetSpec::earliest}, {tp, kafka::OffsetSpec::latest}}),
+             "read the source offsets of " + s.topic);
+    const int64_t earliest = offs[0].offset, latest = offs[1].offset;
+    const std::string where = flow.source + ":" + s.topic + "[" + std::to_string(s.partition) + "]";
+    const int64_t pos = s.next_send;
+    if (pos < earliest) {
+      const int64_t lost = earliest - pos;
+      log("DATA LOSS UPSTREAM: " + std::to_string(lost) + " records of " + where + " (offsets " +
+          std::to_string(pos) + ".." + std::to_string(earliest - 1) +
+          ") were deleted by retention before mirror could copy them; continuing from offset " +
+          std::to_string(earliest) + ". Raise the source topic's retention.ms or reduce the lag.");
+      s.skipped += lost;
+      s.skipped_total->inc(static_cast<uint64_t>(lost));
+      if (auto r = s.map.advance_scanned(earliest); !r) raise("offset map: " + r.error());
+    } else if (pos > latest) {
+      log("DATA LOSS UPSTREAM: " + where + " now ends at offset " + std::to_string(latest) +
+          ", before the next offset to copy (" + std::to_string(pos) +
+          "): the topic was deleted and recreated, or truncated. Records written there since are copied "
+          "from offset " +
+          std::to_string(earliest) + "; translation of older group offsets starts over.");
+      PartitionOffsetMap fresh;
+      if (auto b = fresh.begin(earliest, s.map.next_down()); !b) raise("offset map: " + b.error());
+      s.map = std::move(fresh);
+    }
+    s.dirty = true;
+    s.next_send = s.map.scanned_up();
+    runner.metrics_.errors.with({{"flow", flow.name}, {"kind", "data_loss_upstream"}})->inc();
+    must(consumer->remove({tp}), "re-assign " + where);
+    must(consumer->add({{s.topic, s.partition, s.next_send}}), "re-assign " + where);
+  }
+
+  // ---- progress ----
+  void commit() {
+    // Before anything is stored: this engine must still hold the flow (a paused engine stops here).
+    if (auto c = lease.confirm(); !c) raise(c.error().describe(), /*lost_lease=*/true);
+    if (eos) {
+      must(producer->flush(), "flush the transaction's records");
+    } else {
+      producer->poll(milliseconds(0));
+    }
+    for (auto& s : slots) {
+      if (s.failed)
+        raise("a record for " + flow.target + ":" + s.target_topic + "[" + std::to_string(s.partition) +
+              "] was not written: " + *s.failed);
+      // Nothing in flight: offsets the consumer skipped (transaction markers, aborted records) are done.
+      if (s.inflight.empty()) {
+        if (auto pos = consumer->position({s.topic, s.partition}); pos && *pos > s.map.scanned_up()) {
+          if (s.map.advance_scanned(*pos)) s.dirty = true;
+          s.next_send = std::max(s.next_send, *pos);
+        }
+      }
+    }
+    kafka::Producer& out = eos ? *producer : *state_producer;
+    const std::string at = now_utc();
+    for (auto& s : slots) {
+      if (!s.dirty) continue;
+      PartitionProgress p{flow.name, s.topic, s.partition, s.target_topic, s.map, s.skipped, at};
+      const std::string key = progress_key(flow.name, s.topic, s.partition);
+      const std::string value = to_json(p);
+      must(
+          out.send({.topic = kProgressTopic, .partition = 0, .key = key, .value = value, .tag = kNotARecord}),
+          "store progress");
+      s.dirty = false;
+    }
+    if (eos) {
+      must(producer->commit_transaction(), "commit the transaction (records and progress)");
+      if (state_error) raise("store progress: " + state_error->describe());
+      must(producer->begin_transaction(), "begin a transaction");
+    } else {
+      must(state_producer->flush(), "store progress");
+      if (state_error) raise("store progress: " + state_error->describe());
+    }
+  }
+
+  void write_status(const std::string& st, double rate, int64_t lag) {
+    EngineStatus es{flow.name, st, runner.options_.owner, now_utc(), copied, rate, lag, runner.last_error()};
+    const std::string key = status_key(flow.name), value = to_json(es);
+    kafka::Producer& out = eos ? *producer : *state_producer;
+    (void)out.send({.topic = kProgressTopic, .partition = 0, .key = key, .value = value, .tag = kNotARecord});
+  }
+
+  int64_t update_lag() {
+    int64_t total = 0;
+    for (auto& s : slots) {
+      auto wm = consumer->cached_watermarks({s.topic, s.partition});
+      if (!wm) continue;
+      const int64_t lag = std::max<int64_t>(0, wm->second - s.map.scanned_up());
+      s.lag->set(static_cast<double>(lag));
+      total += lag;
+    }
+    return total;
+  }
+
+  void report_progress(bool force) {
+    const auto now = Clock::now();
+    if (!force && now - last_log < runner.options_.progress_log_interval) return;
+    const double secs = std::chrono::duration<double>(now - last_log).count();
+    const double rate = secs > 0 ? static_cast<double>(copied - copied_at_last_log) / secs : 0;
+    const int64_t lag = update_lag();
+    if (copied != copied_at_last_log || lag > 0) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.0f", rate);
+      log("copied " + std::to_string(copied) + " records (" + buf + " records/s); " + std::to_string(lag) +
+          " remaining");
+    }
+    write_status("running", rate, lag);
+    copied_at_last_log = copied;
+    last_log = now;
+  }
+
+  // ---- the session ----
+  void run() {
+    open_clients();
+    must(ensure_progress_topic(target, flow.replication_factor), "create " + std::string(kProgressTopic));
+    std::map<std::string, PartitionProgress> stored;
+    const std::string prefix = "progress/" + flow.name + "/";
+    for (const auto& [key, value] : must(read_latest(target, prefix), "read the stored progress")) {
+      std::string why;
+      auto p = progress_from_json(value, &why);
+      if (!p) raise("the stored progress " + key + " in " + kProgressTopic + " is unreadable (" + why + ")");
+      stored.emplace(key, std::move(*p));
+    }
+    auto wanted = selected();
+    ensure_targets(wanted);
+    add_partitions(wanted, stored);
+    if (eos) must(producer->begin_transaction(), "begin a transaction");
+    commit();  // new partitions' start positions are progress too
+    runner.set_state(FlowState::running);
+    write_status("running", 0, 0);
+
+    auto next_commit = Clock::now() + runner.options_.commit_interval;
+    auto next_discovery = Clock::now() + runner.options_.discovery_interval;
+    while (!stop.stop_requested()) {
+      int got = 0;
+      for (; got < 5000; ++got) {
+        auto m = consumer->poll(milliseconds(got == 0 ? 50 : 0));
+        if (!m) {
+          const kafka::Error& e = m.error();
+          if (e.partition >= 0 &&
+              (e.kafka_code == "_AUTO_OFFSET_RESET" || e.kafka_code == "OFFSET_OUT_OF_RANGE")) {
+            out_of_range(e);
+            continue;
+          }
+          raise("read from " + flow.source + ": " + e.describe());
+        }
+        if (!*m) break;
+        if ((*m)->eof()) continue;
+        forward(**m);
+      }
+      producer->poll(milliseconds(0));
+      const auto now = Clock::now();
+      if (now >= next_commit) {
+        commit();
+        next_commit = now + runner.options_.commit_interval;
+      }
+      if (now >= next_discovery) {
+        auto w = selected();
+        ensure_targets(w);
+        add_partitions(w, {});
+        next_discovery = Clock::now() + runner.options_.discovery_interval;
+      }
+      report_progress(false);
+    }
+    // Graceful stop: nothing more is read; what was sent is flushed and stored.
+    log("stopping: flushing records in flight and storing progress");
+    must(producer->flush(), "flush the target producer");
+    commit();
+    report_progress(true);
+    write_status("stopped", 0, update_lag());
+    if (eos) {
+      must(producer->commit_transaction(), "commit the last transaction");
+    } else {
+      must(state_producer->flush(), "store the engine status");
+    }
+    consumer->close();
+  }
+};
+
+// ---- the runner: standby, sessions, backoff ----
+
+FlowRunner::FlowRunner(std::shared_ptr<const spec::Spec> spec, std::string flow,
+                       std::map<std::string, kafka::ClientConfig> clusters, EngineOptions options,
+                       EngineMetrics& metrics)
+    : spec_(std::move(spec)),
+      flow_(std::move(flow)),
+      clusters_(std::move(clusters)),
+      options_(std::move(options)),
+      metrics_(metrics) {}
+
+FlowRunner::~FlowRunner() = default;
+
+FlowState FlowRunner::state() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+std::string FlowRunner::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+void FlowRunner::set_state(FlowState s, std::string error) {
+  {
+    std::lock_guard lock(mu_);
+    state_ = s;
+    if (!error.empty()) last_error_ = std::move(error);
+  }
+  for (FlowState x :
+       {FlowState::standby, FlowState::starting, FlowState::running, FlowState::error, FlowState::stopped}) {
+    metrics_.state.with({{"flow", flow_}, {"state", flow_state_name(x)}})->set(x == s ? 1 : 0);
+  }
+}
+
+// A holder on this host whose process is gone (kill -9, OOM) need not be waited for until its lease
+// expires: its owner names the host and pid ("user@host pid N").
+bool FlowRunner::take_over_dead_local_holder(const kafka::ClientConfig& target) {
+  const std::string lease = "engine/" + flow_;
+  auto h = state::read_lease(target, lease, kEngineLeaseTopic);
+  if (!h || !*h) return false;
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  const std::string& owner = (*h)->owner;
+  const auto at = owner.find('@'), pid_at = owner.rfind(" pid ");
+  if (at == std::string::npos || pid_at == std::string::npos || pid_at < at) return false;
+  if (owner.substr(at + 1, pid_at - at - 1) != host) return false;
+  const pid_t pid = static_cast<pid_t>(std::atol(owner.c_str() + pid_at + 5));
+  if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) return false;
+  auto r = state::force_release(target, lease, (*h)->id, options_.owner, kEngineLeaseTopic);
+  if (!r || !*r) return false;
+  if (options_.log) {
+    options_.log("flow " + flow_ + ": the previous engine on this host (pid " + std::to_string(pid) +
+                 ") is gone; taking over its lease " + (*h)->id + " without waiting for it to expire");
+  }
+  return true;
+}
+
+void FlowRunner::run(std::stop_token stop) {
+  const spec::Flow* flow = nullptr;
+  for (const auto& f : spec_->flows) {
+    if (f.name == flow_) flow = &f;
+  }
+  if (!flow) return;
+  auto log = [&](const std::string& line) {
+    if (options_.log) options_.log("flow " + flow_ + ": " + line);
+  };
+  const kafka::ClientConfig& target = clusters_.at(flow->target);
+  auto sleep_until_stopped = [&](milliseconds d) {
+    const auto until = Clock::now() + d;
+    while (!stop.stop_requested() && Clock::now() < until) std::this_thread::sleep_for(milliseconds(100));
+  };
+
+  milliseconds backoff{1000};
+  while (!stop.stop_requested()) {
+    // One engine per flow and target: the others wait as standbys and take over when it dies.
+    set_state(FlowState::standby);
+    std::unique_ptr<state::Lease> lease;
+    bool said = false;
+    while (!stop.stop_requested() && !lease) {
+      auto l = state::Lease::acquire(target, {.topic = kEngineLeaseTopic,
+                                              .lease = "engine/" + flow_,
+                                              .owner = options_.owner,
+                                              .purpose = "mirror run",
+                                              .ttl = options_.lease_ttl,
+                                              .wait = milliseconds(0)});
+      if (l) {
+        lease = std::move(*l);
+        break;
+      }
+      if (l.error().code == kafka::Errc::already_exists && take_over_dead_local_holder(target)) continue;
+      if (!said || l.error().code != kafka::Errc::already_exists) {
+        log(l.error().code == kafka::Errc::already_exists
+                ? "standby: another engine runs this flow (" + l.error().message +
+                      "); this one takes over when it stops"
+                : "cannot take the flow's lease: " + l.error().describe());
+        said = l.error().code == kafka::Errc::already_exists;
+      }
+      sleep_until_stopped(std::max(milliseconds(1000), options_.lease_ttl / 3));
+    }
+    if (!lease) break;
+    set_state(FlowState::starting);
+    log("running (lease " + lease->holder().id + ")");
+    try {
+      Session session(*this, *flow, *lease, stop);
+      session.run();
+      set_state(FlowState::stopped);
+      log("stopped; progress stored");
+      (void)lease->release();
+      return;
+    } catch (const SessionError& e) {
+      metrics_.errors.with({{"flow", flow_}, {"kind", e.lost_lease ? "lost_lease" : "replication"}})->inc();
+      set_state(FlowState::error, e.message);
+      log("error: " + e.message +
+          (e.lost_lease ? "; another engine took over, this one waits as a standby"
+                        : "; restarting from the stored progress in " +
+                              std::to_string(backoff.count() / 1000) + " s"));
+      if (e.lost_lease) {
+        lease->abandon();
+        continue;
+      }
+    }
+    (void)lease->release();
+    sleep_until_stopped(backoff);
+    backoff = std::min(backoff * 2, milliseconds(30'000));
+  }
+  set_state(FlowState::stopped);
+}
+
+}  // namespace mirror::engine

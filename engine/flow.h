@@ -1,0 +1,79 @@
+// One flow's replication: reads the selected source partitions (manual assignment) and writes each
+// record to the same partition of the target topic, keeping progress and the offset map in the target
+// cluster (engine/progress.h). docs/engine.md describes the guarantees.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+
+#include "engine/metrics.h"
+#include "kafka/client_config.h"
+#include "spec/spec.h"
+
+namespace mirror::engine {
+
+struct EngineOptions {
+  std::chrono::milliseconds commit_interval{1'000};      // how often progress is stored
+  std::chrono::milliseconds discovery_interval{10'000};  // how often new topics/partitions are looked for
+  std::chrono::milliseconds progress_log_interval{10'000};
+  std::chrono::milliseconds lease_ttl{15'000};    // a standby takes over this long after a crash
+  std::string owner;                              // "user@host pid N"
+  std::function<void(const std::string&)> log;    // operator lines (thread-safe)
+  std::function<void(const std::string&)> audit;  // JSON lines for created target topics
+};
+
+// The metric families every flow updates (docs/metrics.md).
+struct EngineMetrics {
+  explicit EngineMetrics(Registry& r);
+  Family<Counter>& records;
+  Family<Counter>& bytes;
+  Family<Gauge>& lag;
+  Family<Histogram>& latency;
+  Family<Counter>& errors;
+  Family<Counter>& skipped;
+  Family<Counter>& duplicates;
+  Family<Gauge>& state;
+  Family<Gauge>& partitions;
+};
+
+enum class FlowState { standby, starting, running, error, stopped };
+const char* flow_state_name(FlowState s);
+
+class FlowRunner {
+ public:
+  // `clusters`: resolved client configs of every alias of the spec. The config's stop token is the
+  // hard stop (abandon waits); `run`'s token is the graceful one.
+  FlowRunner(std::shared_ptr<const spec::Spec> spec, std::string flow,
+             std::map<std::string, kafka::ClientConfig> clusters, EngineOptions options,
+             EngineMetrics& metrics);
+  ~FlowRunner();
+
+  // Runs until `stop` is requested: waits as a standby while another engine runs the flow, replicates,
+  // retries after errors with backoff. Returns after storing progress.
+  void run(std::stop_token stop);
+
+  FlowState state() const;
+  std::string last_error() const;
+  const std::string& flow_name() const { return flow_; }
+
+ private:
+  struct Session;
+  void set_state(FlowState s, std::string error = "");
+  bool take_over_dead_local_holder(const kafka::ClientConfig& target);
+
+  std::shared_ptr<const spec::Spec> spec_;
+  std::string flow_;
+  std::map<std::string, kafka::ClientConfig> clusters_;
+  EngineOptions options_;
+  EngineMetrics& metrics_;
+  mutable std::mutex mu_;
+  FlowState state_ = FlowState::stopped;
+  std::string last_error_;
+};
+
+}  // namespace mirror::engine
