@@ -234,7 +234,7 @@ int run_apply(const ApplyOptions& o) {
     if (o.detach) return kExitOk;
     std::cout << "Running the replication engine (stop with Ctrl-C / SIGTERM; --detach to skip).\n"
               << std::flush;
-    return run_engine(spec, clusters, o.engine, "apply");
+    return run_engine(spec, o.spec, clusters, o.engine, "apply");
   }
   if (!saved) {
     std::cout << planner::render_text(plan, {Style::for_stream(stdout).color});
@@ -288,7 +288,7 @@ int run_apply(const ApplyOptions& o) {
   }
   std::cout << "Running the replication engine (stop with Ctrl-C / SIGTERM; --detach to skip).\n"
             << std::flush;
-  return run_engine(spec, clusters, o.engine, "apply");
+  return run_engine(spec, o.spec, clusters, o.engine, "apply");
 }
 
 CLI::App* add_force_unlock(CLI::App& app, ForceUnlockOptions& o) {

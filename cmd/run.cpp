@@ -80,8 +80,9 @@ sigset_t stop_signals() {
 }
 }  // namespace
 
-int run_engine(const spec::Spec& spec, const std::map<std::string, kafka::ClientConfig>& clusters_in,
-               const EngineFlags& flags, const char* command) {
+int run_engine(const spec::Spec& spec, const SpecOptions& spec_options,
+               const std::map<std::string, kafka::ClientConfig>& clusters_in, const EngineFlags& flags,
+               const char* command) {
   // From here on SIGINT/SIGTERM are served by the signal thread below (a stop before the flows start
   // is a clean exit, not a kill).
   sigset_t set = stop_signals();
@@ -126,6 +127,11 @@ int run_engine(const spec::Spec& spec, const std::map<std::string, kafka::Client
   eo.owner = owner();
   eo.log = [log](const std::string& line) { log("mirror: " + line); };
   eo.audit = [log](const std::string& line) { log(line); };
+  eo.reload = [spec_options]() -> std::shared_ptr<const spec::Spec> {
+    spec::LoadResult l = load_spec(spec_options);
+    if (!l.spec) return nullptr;
+    return std::make_shared<const spec::Spec>(std::move(*l.spec));
+  };
   engine::Engine engine(std::make_shared<const spec::Spec>(spec), clusters, eo);
   if (auto m = engine.serve_metrics(flags.metrics_addr); !m) {
     std::cerr << "mirror " << command << ": " << m.error() << "\n";
@@ -185,7 +191,7 @@ int run_run(const RunOptions& o) {
     }
     clusters.emplace(alias, std::move(*cfg));
   }
-  return run_engine(*loaded.spec, clusters, o.engine, "run");
+  return run_engine(*loaded.spec, o.spec, clusters, o.engine, "run");
 }
 
 }  // namespace mirror::cmd

@@ -31,7 +31,10 @@ int run_run(const RunOptions& o);
 
 // Runs the engine for every flow of `spec` until SIGINT/SIGTERM, then stores progress and returns the
 // exit code (0 after a clean stop). The flows must have been applied to their targets.
-int run_engine(const spec::Spec& spec, const std::map<std::string, kafka::ClientConfig>& clusters,
-               const EngineFlags& flags, const char* command);
+// `spec_options` says where the spec came from, so that the engine can load it again when a new
+// revision is applied while it runs.
+int run_engine(const spec::Spec& spec, const SpecOptions& spec_options,
+               const std::map<std::string, kafka::ClientConfig>& clusters, const EngineFlags& flags,
+               const char* command);
 
 }  // namespace mirror::cmd

@@ -2,9 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
 #include <iostream>
 
 #include "cmd/exit_codes.h"
+#include "engine/progress.h"
 #include "observe/observe.h"
 #include "planner/plan.h"
 #include "state/state.h"
@@ -27,6 +29,13 @@ int64_t lag(const planner::TopicState& src, const planner::TopicState* dst) {
     total += std::max<int64_t>(0, wm.second - target_end);
   }
   return total;
+}
+
+// Seconds since an ISO 8601 UTC time ("2026-11-25T23:00:00Z"); -1 when unparsable.
+int64_t age_seconds(const std::string& iso) {
+  std::tm tm{};
+  if (!strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return -1;
+  return static_cast<int64_t>(std::time(nullptr) - timegm(&tm));
 }
 }  // namespace
 
@@ -64,12 +73,15 @@ int run_status(const StatusOptions& o) {
     const auto& dst = states->at(f.target);
     Json applied = nullptr;
     std::map<std::string, state::AppliedRecord> records;
-    if (dst.topics.count(state::kTopic)) {
-      auto cfg = observe::client_config(*spec.cluster(f.target), spec::Resolver::system(), opts);
-      if (cfg) {
-        auto r = state::read_applied(*cfg);
-        if (r) records = std::move(*r);
-      }
+    std::map<std::string, std::string> engine_records;  // mirror.progress.internal: key -> value
+    auto cfg = observe::client_config(*spec.cluster(f.target), spec::Resolver::system(), opts);
+    if (cfg && dst.topics.count(state::kTopic)) {
+      auto r = state::read_applied(*cfg);
+      if (r) records = std::move(*r);
+    }
+    if (cfg && dst.topics.count(engine::kProgressTopic)) {
+      auto r = engine::read_latest(*cfg, "");
+      if (r) engine_records = std::move(*r);
     }
     if (auto it = records.find(f.name); it != records.end()) {
       const auto& r = it->second;
@@ -84,24 +96,53 @@ int run_status(const StatusOptions& o) {
                  {"managed_acls", r.managed_acls.size()}};
     }
     Json topics = Json::array();
-    int64_t total = 0;
+    int64_t total = 0, skipped = 0;
     for (const auto& [name, t] : src.topics) {
       if (!f.replicates_topic(name)) continue;
       auto dt = dst.topics.find(f.target_topic(name));
-      const int64_t l = lag(t, dt == dst.topics.end() ? nullptr : &dt->second);
+      // With the engine's progress: exactly what is left to read; without: what the target lacks.
+      int64_t l = 0;
+      bool from_progress = true;
+      for (const auto& [p, wm] : t.watermarks) {
+        auto pr = engine_records.find(engine::progress_key(f.name, name, p));
+        std::optional<engine::PartitionProgress> progress;
+        if (pr != engine_records.end()) progress = engine::progress_from_json(pr->second);
+        if (progress) {
+          l += std::max<int64_t>(0, wm.second - progress->map.scanned_up());
+          skipped += progress->skipped;
+        } else {
+          from_progress = false;
+        }
+      }
+      if (!from_progress) l = lag(t, dt == dst.topics.end() ? nullptr : &dt->second);
       total += l;
       topics.push_back({{"source", name},
                         {"target", f.target_topic(name)},
                         {"exists", dt != dst.topics.end()},
                         {"lag", l}});
     }
+    Json eng = nullptr;
+    if (auto it = engine_records.find(engine::status_key(f.name)); it != engine_records.end()) {
+      if (auto es = engine::status_from_json(it->second)) {
+        const int64_t age = age_seconds(es->updated_at);
+        eng = {{"state", es->state},
+               {"owner", es->owner},
+               {"updated_at", es->updated_at},
+               // A running engine reports every 10 s: older news means it may have died.
+               {"stale", es->state == "running" && age > 60},
+               {"records_copied", es->records},
+               {"records_per_second", es->records_per_second},
+               {"lag", es->lag},
+               {"last_error", es->last_error.empty() ? Json(nullptr) : Json(es->last_error)}};
+      }
+    }
     flows.push_back({{"flow", f.name},
                      {"source", f.source},
                      {"target", f.target},
                      {"applied", applied},
-                     // The replication engine is a later milestone: nothing copies records yet.
-                     {"engine", "not available in this version"},
+                     {"engine", eng},
                      {"lag", total},
+                     {"skipped_upstream", skipped},
                      {"topics", topics}});
   }
   if (o.format == "json") {
@@ -125,8 +166,26 @@ int run_status(const StatusOptions& o) {
                 << "\n            manages " << a["managed_topics"].get<size_t>() << " topic(s), "
                 << a["managed_acls"].get<size_t>() << " ACL(s)\n";
     }
-    std::cout << "  engine:   " << f["engine"].get<std::string>() << "\n";
-    std::cout << "  lag:      " << f["lag"].get<int64_t>() << " record(s) on the source not on the target\n";
+    if (f["engine"].is_null()) {
+      std::cout << "  engine:   never ran (start it with mirror run, or mirror apply without --detach)\n";
+    } else {
+      const Json& e = f["engine"];
+      char rate[32];
+      std::snprintf(rate, sizeof rate, "%.0f", e["records_per_second"].get<double>());
+      std::cout << "  engine:   " << e["state"].get<std::string>() << " (" << e["owner"].get<std::string>()
+                << ", last report " << e["updated_at"].get<std::string>()
+                << (e["stale"].get<bool>() ? "; no report for over a minute: is it still alive?" : "")
+                << ")\n"
+                << "            " << e["records_copied"].get<uint64_t>() << " records copied by it, " << rate
+                << " records/s\n";
+      if (!e["last_error"].is_null())
+        std::cout << "  last error: " << e["last_error"].get<std::string>() << "\n";
+    }
+    std::cout << "  lag:      " << f["lag"].get<int64_t>() << " record(s) on the source not yet mirrored\n";
+    if (f["skipped_upstream"].get<int64_t>() > 0) {
+      std::cout << "  DATA LOSS UPSTREAM: " << f["skipped_upstream"].get<int64_t>()
+                << " record(s) were deleted on the source before they could be mirrored\n";
+    }
     for (const auto& t : f["topics"]) {
       std::cout << "    " << t["source"].get<std::string>() << " -> " << t["target"].get<std::string>()
                 << ": "

@@ -483,6 +483,37 @@ struct FlowRunner::Session {
     last_log = now;
   }
 
+  // A different revision of this flow was applied to the target (mirror apply --detach, maybe from
+  // another machine): reload the spec and, when it has that revision, continue with it.
+  std::shared_ptr<const spec::Spec> reload_to;
+  std::string announced_revision;
+  bool new_revision() {
+    if (!runner.options_.reload) return false;
+    auto applied = state::read_applied(target);
+    if (!applied) return false;  // checked again at the next discovery
+    auto it = applied->find(flow.name);
+    if (it == applied->end() || it->second.revision == planner::flow_revision(flow)) return false;
+    const auto& r = it->second;
+    auto spec = runner.options_.reload();
+    const spec::Flow* f = spec ? spec->flow(flow.name) : nullptr;
+    if (spec && (!f || planner::flow_revision(*f) == r.revision)) {
+      log("revision " + r.revision + " was applied to " + flow.target + " by " + r.applied_by + " at " +
+          r.applied_at + (f ? "; switching to it" : "; the flow is no longer in the spec: stopping it"));
+      reload_to = std::move(spec);
+      return true;
+    }
+    if (announced_revision != r.revision) {
+      announced_revision = r.revision;
+      log("warning: revision " + r.revision + " was applied to " + flow.target + " by " + r.applied_by +
+          " at " + r.applied_at + ", but the spec this engine reads " +
+          (spec ? "has revision " + (f ? planner::flow_revision(*f) : std::string("(none)"))
+                : "cannot be loaded") +
+          "; still running revision " + planner::flow_revision(flow) +
+          ". Point the engine at the spec that was applied (-c / --git).");
+    }
+    return false;
+  }
+
   // ---- the session ----
   void run() {
     open_clients();
@@ -529,6 +560,7 @@ struct FlowRunner::Session {
         next_commit = now + runner.options_.commit_interval;
       }
       if (now >= next_discovery) {
+        if (new_revision()) break;  // stop like on SIGTERM; the runner continues with the new spec
         auto w = selected();
         ensure_targets(w);
         add_partitions(w, {});
@@ -610,10 +642,7 @@ bool FlowRunner::take_over_dead_local_holder(const kafka::ClientConfig& target) 
 }
 
 void FlowRunner::run(std::stop_token stop) {
-  const spec::Flow* flow = nullptr;
-  for (const auto& f : spec_->flows) {
-    if (f.name == flow_) flow = &f;
-  }
+  const spec::Flow* flow = spec_->flow(flow_);
   if (!flow) return;
   auto log = [&](const std::string& line) {
     if (options_.log) options_.log("flow " + flow_ + ": " + line);
@@ -657,6 +686,14 @@ void FlowRunner::run(std::stop_token stop) {
     try {
       Session session(*this, *flow, *lease, stop);
       session.run();
+      if (session.reload_to) {
+        spec_ = session.reload_to;
+        flow = spec_->flow(flow_);
+        (void)lease->release();
+        if (!flow) break;
+        backoff = milliseconds(1000);
+        continue;
+      }
       set_state(FlowState::stopped);
       log("stopped; progress stored");
       (void)lease->release();

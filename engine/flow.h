@@ -25,6 +25,8 @@ struct EngineOptions {
   std::string owner;                              // "user@host pid N"
   std::function<void(const std::string&)> log;    // operator lines (thread-safe)
   std::function<void(const std::string&)> audit;  // JSON lines for created target topics
+  // Loads the spec again from where it came from (file or git), when a new revision was applied.
+  std::function<std::shared_ptr<const spec::Spec>()> reload;
 };
 
 // The metric families every flow updates (docs/metrics.md).

@@ -539,5 +539,43 @@ TEST_F(EngineE2E, SecondEngineWaitsAsStandbyAndTakesOver) {
   EXPECT_EQ(second->stop(SIGTERM, 10s), 0) << second->output();
 }
 
+// A pipeline applies a new revision with --detach while the engine runs elsewhere: the engine picks it
+// up without a restart, and `mirror status` shows the engine's state.
+TEST_F(EngineE2E, NewRevisionAppliedWithDetachIsPickedUp) {
+  const std::string kept = prefix_ + ".kept", added = prefix_ + "-added";
+  create_topic(kept, 1);
+  create_topic(added, 1);
+  std::vector<int32_t> parts;
+  produce(kept, numbered(100, 1, parts), parts);
+  produce(added, numbered(100, 1, parts), parts);
+  const std::string spec = write_spec();
+  apply(spec);
+  auto engine = run(spec, "run", {"--discovery-interval", "1"});
+  ASSERT_TRUE(wait_for("A." + kept, 1, 100, 60s)) << engine->output();
+  EXPECT_EQ(end_offsets(kB, "A." + added, 1), -1) << "not selected yet";
+
+  // The spec now also selects <prefix>-added; applied with --detach (as a deploy pipeline would).
+  std::string text;
+  {
+    std::ifstream f(spec);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+  }
+  const std::string from = "include: [\"" + prefix_ + "\\\\..*\"]";
+  ASSERT_NE(text.find(from), std::string::npos) << text;
+  text.replace(text.find(from), from.size(),
+               "include: [\"" + prefix_ + "\\\\..*\", \"" + prefix_ + "-added\"]");
+  std::ofstream(spec) << text;
+  apply(spec);
+  ASSERT_TRUE(wait_for("A." + added, 1, 100, 60s)) << engine->output();
+  EXPECT_NE(engine->output().find("; switching to it"), std::string::npos) << engine->output();
+
+  Proc status({"status", "-c", spec, "--format", "json"}, dir_ / "status.log");
+  ASSERT_EQ(status.stop(0, 60s), 0) << status.output();
+  EXPECT_NE(status.output().find("\"state\": \"running\""), std::string::npos) << status.output();
+  EXPECT_EQ(engine->stop(SIGTERM, 10s), 0) << engine->output();
+}
+
 }  // namespace
 }  // namespace mirror
