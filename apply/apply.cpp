@@ -366,15 +366,17 @@ class Executor {
         }
         if (!touched) continue;
         r.flow = f->name;
-        if (all_ok) {
+        if (all_ok && !options_.keep_revision) {
           r.revision = planner::flow_revision(*f);
           r.spec_source = plan_.spec.source;
           r.spec_commit = plan_.spec.commit.value_or("");
           r.content_hash = plan_.spec.content_hash;
         }
-        r.applied_at = options_.now_utc;
-        r.applied_by = options_.user_host;
-        r.mirror_version = kVersion;
+        if (!options_.keep_revision || r.applied_at.empty()) {
+          r.applied_at = options_.now_utc;
+          r.applied_by = options_.user_host;
+          r.mirror_version = kVersion;
+        }
         r.managed_topics.assign(topics.begin(), topics.end());
         r.managed_acls.assign(acls.begin(), acls.end());
         records.push_back(std::move(r));

@@ -34,6 +34,9 @@ struct Options {
   // Called before each batch of changes and before recording: an error (e.g. the apply lock was lost)
   // stops the apply there. The remaining actions are reported as not attempted, with this reason.
   std::function<std::optional<std::string>()> fence;
+  // The engine creating topics for new source topics: record them as managed, but leave the flow's
+  // applied revision (and who applied it) as it is.
+  bool keep_revision = false;
 };
 
 // `clusters` holds a resolved client config for every alias the plan touches.

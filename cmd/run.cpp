@@ -63,10 +63,12 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   sub->footer(
-      "Stops on SIGINT or SIGTERM: stops reading, flushes, stores progress and exits 0 (within 10 s).\n"
+      "Stops on SIGINT or SIGTERM: stops reading, flushes, stores progress and exits 0; whatever is still\n"
+      "waiting 8 s later (or after a second signal) is abandoned and it exits 1 (nothing is lost: it resumes).\n"
       "A second engine for the same flow and target waits as a standby and takes over when the first\n"
       "stops or dies. Progress and the offset map live in the target cluster (docs/engine.md).\n"
-      "Exit codes: 0 stopped cleanly, 1 error (spec, cluster, flow never applied).");
+      "Exit codes: 0 stopped cleanly, 1 error (spec, cluster, flow never applied, metrics address,\n"
+      "hard stop).");
   return sub;
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <ctime>
 #include <deque>
+#include <future>
 #include <optional>
 #include <set>
 #include <thread>
@@ -48,6 +49,9 @@ struct SessionError {
 };
 
 constexpr uint64_t kNotARecord = ~uint64_t{0};  // delivery tag of progress and status records
+// Runs kept per partition in the stored offset map (about 4 bytes each encoded): 20,000 runs cover
+// 5.5 hours of exactly_once commits at 1 s, and any length of a lock-step at-least-once copy.
+constexpr size_t kMaxRuns = 20'000;
 
 [[noreturn]] void raise(std::string message, bool lost_lease = false) {
   throw SessionError{std::move(message), lost_lease};
@@ -175,19 +179,19 @@ struct FlowRunner::Session {
   }
 
   // Source partitions the flow selects now: topic -> partition count.
-  std::map<std::string, int> selected() {
+  std::map<std::string, int> selected(kafka::Admin& src) {
     std::map<std::string, int> out;
-    for (const auto& t : must(src_admin->list_topics(), "list the source topics")) {
+    for (const auto& t : must(src.list_topics(), "list the source topics")) {
       if (flow.replicates_topic(t.name)) out[t.name] = static_cast<int>(t.partitions.size());
     }
     return out;
   }
 
   // Target topics with at least the source's partition count, created by the same planner and executor
-  // as `mirror apply` when missing (so names, configs and ACLs follow the same rules).
-  void ensure_targets(const std::map<std::string, int>& wanted) {
+  // as `mirror apply` when missing (same names, partitions and configs; ACLs wait for the next apply).
+  void ensure_targets(kafka::Admin& dst, const std::map<std::string, int>& wanted) {
     std::map<std::string, int> have;
-    for (const auto& t : must(dst_admin->list_topics(), "list the target topics")) {
+    for (const auto& t : must(dst.list_topics(), "list the target topics")) {
       have[t.name] = static_cast<int>(t.partitions.size());
     }
     bool missing = false;
@@ -218,7 +222,14 @@ struct FlowRunner::Session {
     ao.now_utc = now_utc();
     ao.user_host = runner.options_.owner;
     ao.audit = runner.options_.audit;
+    ao.keep_revision = true;
+    // Like any apply, under the target's apply lock, so that it never races a `mirror apply`.
+    auto lock = state::Lease::acquire(target, {.owner = runner.options_.owner,
+                                               .purpose = "mirror run: create target topics for new source topics",
+                                               .wait = std::chrono::seconds(30)});
+    if (!lock) raise("create new target topics: " + lock.error().describe());
     apply::Report report = apply::execute(creations, one, runner.clusters_, ao);
+    (void)(*lock)->release();
     for (const auto& o : report.outcomes) {
       if (!o.ok) raise("create " + o.action->resource + " on " + flow.target + ": " + o.error);
       log(std::string(planner::action_kind_name(o.action->kind)) + " " + o.action->resource +
@@ -407,7 +418,7 @@ struct FlowRunner::Session {
   // ---- progress ----
   void commit() {
     // Before anything is stored: this engine must still hold the flow (a paused engine stops here).
-    if (auto c = lease.confirm(); !c) raise(c.error().describe(), /*lost_lease=*/true);
+    if (auto c = lease.confirm(); !c) raise(c.error().describe(), c.error().code == kafka::Errc::fenced);
     if (eos) {
       must(producer->flush(), "flush the transaction's records");
     } else {
@@ -424,6 +435,18 @@ struct FlowRunner::Session {
           s.next_send = std::max(s.next_send, *pos);
         }
       }
+    }
+    for (auto& s : slots) {
+      // Keep the map small: nothing below the source's log start can be asked for, and beyond kMaxRuns
+      // (exactly_once adds a run per transaction) the oldest runs go.
+      size_t dropped = 0;
+      if (auto wm = consumer->cached_watermarks({s.topic, s.partition}); wm && wm->first > s.map.start_up()) {
+        dropped += s.map.trim_below(std::min(wm->first, s.map.scanned_up()));
+      }
+      if (s.map.runs().size() > kMaxRuns) {
+        dropped += s.map.trim_below(s.map.runs()[s.map.runs().size() - kMaxRuns].up);
+      }
+      if (dropped > 0) s.dirty = true;
     }
     kafka::Producer& out = eos ? *producer : *state_producer;
     const std::string at = now_utc();
@@ -514,6 +537,31 @@ struct FlowRunner::Session {
     return false;
   }
 
+  // What a discovery round found: the partitions the flow selects now (targets created), or a new
+  // revision to switch to. Runs on its own thread with its own admin clients.
+  struct Discovery {
+    std::map<std::string, int> wanted;
+    bool reload = false;
+    std::string error;
+  };
+  std::future<Discovery> discovery;
+  Discovery discover() {
+    Discovery d;
+    try {
+      if (new_revision()) {
+        d.reload = true;
+        return d;
+      }
+      auto src = must(kafka::Admin::connect(source), "connect to the source");
+      auto dst = must(kafka::Admin::connect(target), "connect to the target");
+      d.wanted = selected(src);
+      ensure_targets(dst, d.wanted);
+    } catch (const SessionError& e) {
+      d.error = e.message;
+    }
+    return d;
+  }
+
   // ---- the session ----
   void run() {
     open_clients();
@@ -526,8 +574,8 @@ struct FlowRunner::Session {
       if (!p) raise("the stored progress " + key + " in " + kProgressTopic + " is unreadable (" + why + ")");
       stored.emplace(key, std::move(*p));
     }
-    auto wanted = selected();
-    ensure_targets(wanted);
+    auto wanted = selected(*src_admin);
+    ensure_targets(*dst_admin, wanted);
     add_partitions(wanted, stored);
     if (eos) must(producer->begin_transaction(), "begin a transaction");
     commit();  // new partitions' start positions are progress too
@@ -559,15 +607,20 @@ struct FlowRunner::Session {
         commit();
         next_commit = now + runner.options_.commit_interval;
       }
-      if (now >= next_discovery) {
-        if (new_revision()) break;  // stop like on SIGTERM; the runner continues with the new spec
-        auto w = selected();
-        ensure_targets(w);
-        add_partitions(w, {});
+      // Discovery runs beside the data path (its requests take a while); its result is used here.
+      if (!discovery.valid() && now >= next_discovery) {
+        discovery = std::async(std::launch::async, [this] { return discover(); });
+      }
+      if (discovery.valid() && discovery.wait_for(milliseconds(0)) == std::future_status::ready) {
+        Discovery d = discovery.get();
+        if (!d.error.empty()) raise(d.error);
+        if (d.reload) break;  // stop like on SIGTERM; the runner continues with the new spec
+        add_partitions(d.wanted, {});
         next_discovery = Clock::now() + runner.options_.discovery_interval;
       }
       report_progress(false);
     }
+    if (discovery.valid()) (void)discovery.get();  // let a running discovery round finish
     // Graceful stop: nothing more is read; what was sent is flushed and stored.
     log("stopping: flushing records in flight and storing progress");
     must(producer->flush(), "flush the target producer");
@@ -683,6 +736,7 @@ void FlowRunner::run(std::stop_token stop) {
     if (!lease) break;
     set_state(FlowState::starting);
     log("running (lease " + lease->holder().id + ")");
+    const auto started = Clock::now();
     try {
       Session session(*this, *flow, *lease, stop);
       session.run();
@@ -698,6 +752,10 @@ void FlowRunner::run(std::stop_token stop) {
       log("stopped; progress stored");
       (void)lease->release();
       return;
+    } catch (const std::exception& e) {  // a bug, not bad input: report it like any error and restart
+      metrics_.errors.with({{"flow", flow_}, {"kind", "internal"}})->inc();
+      set_state(FlowState::error, std::string("internal error: ") + e.what());
+      log(std::string("internal error: ") + e.what() + "; restarting from the stored progress");
     } catch (const SessionError& e) {
       metrics_.errors.with({{"flow", flow_}, {"kind", e.lost_lease ? "lost_lease" : "replication"}})->inc();
       set_state(FlowState::error, e.message);
@@ -711,6 +769,7 @@ void FlowRunner::run(std::stop_token stop) {
       }
     }
     (void)lease->release();
+    if (Clock::now() - started > std::chrono::minutes(1)) backoff = milliseconds(1000);  // it had recovered
     sleep_until_stopped(backoff);
     backoff = std::min(backoff * 2, milliseconds(30'000));
   }

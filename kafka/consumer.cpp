@@ -72,7 +72,7 @@ Result<Consumer> Consumer::create(const ClientConfig& config, const ConsumerOpti
   o.defaults["group.id"] =
       "mirror-" + (config.alias.empty() ? std::string("reader") : config.alias) + "-reader";
   o.defaults["fetch.max.bytes"] = "52428800";
-  o.defaults["queued.max.messages.kbytes"] = "65536";  // bounded prefetch memory per client
+  o.defaults["queued.max.messages.kbytes"] = "65536";  // bounded read-ahead per client (64 MiB)
   o.forced = {
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},

@@ -44,11 +44,11 @@ Result<Producer> Producer::create(const ClientConfig& config, const ProducerOpti
                                   DeliveryHandler handler) {
   Overrides o;
   // Throughput defaults; the spec's client properties may override them.
-  // The local queue is bounded (32 MiB): a slow target slows the caller (send() waits), memory stays flat.
+  // The local queue is bounded (16 MiB): a slow target slows the caller (send() waits), memory stays flat.
   o.defaults = {{"linger.ms", "5"},
                 {"batch.size", "1000000"},
                 {"compression.type", "lz4"},
-                {"queue.buffering.max.kbytes", "32768"}};
+                {"queue.buffering.max.kbytes", "16384"}};
   if (options.idempotent || options.transactional_id) {
     o.forced["enable.idempotence"] = "true";
     o.forced["acks"] = "all";

@@ -131,10 +131,11 @@ std::string new_lease_id() {
   return buf;
 }
 
-kafka::Error lease_error(const kafka::ClientConfig& target, kafka::Errc code, std::string message) {
+kafka::Error lease_error(const kafka::ClientConfig& target, kafka::Errc code, std::string message,
+                         const std::string& lease = kApplyLease) {
   kafka::Error e;
   e.code = code;
-  e.operation = "take the apply lock";
+  e.operation = lease == kApplyLease ? "take the apply lock" : "take the " + lease + " lease";
   e.cluster = target.label();
   e.message = std::move(message);
   return e;
@@ -308,7 +309,7 @@ kafka::Result<std::unique_ptr<Lease>> Lease::acquire(const kafka::ClientConfig& 
       const std::string who = request.lease == kApplyLease ? "another mirror apply holds the lock: "
                                                            : "the " + request.lease + " lease is held by ";
       return fail(lease_error(target, kafka::Errc::already_exists,
-                              *h ? who + describe(**h) : "the lease is contended; try again"));
+                              *h ? who + describe(**h) : "the lease is contended; try again", request.lease));
     }
     const auto pause = std::min<Clock::duration>(std::chrono::seconds(1), deadline - Clock::now());
     std::this_thread::sleep_for(pause);

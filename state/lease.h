@@ -1,4 +1,4 @@
-// Leases kept in the target cluster: one `mirror apply` at a time per target (and, later, one engine per
+// Leases kept in the target cluster: one `mirror apply` at a time per target (and one engine per
 // flow). The lock topic mirror.lock.internal is an append-only log of lease events; its single partition
 // orders every event, and the broker stamps each one (LogAppendTime), so whoever holds a lease is a pure
 // function of the log: no client clock, no compare-and-set API needed. docs/state.md explains why this

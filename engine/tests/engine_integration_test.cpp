@@ -76,6 +76,22 @@ TEST_F(EngineE2E, RecordsArriveIdenticalAndInOrder) {
   }
 }
 
+// Polls the target's end offsets quickly (one connection) until they sum to `at`; returns the sum seen.
+int64_t wait_target_at_least(const std::string& topic, int partitions, int64_t at) {
+  const auto deadline = Clock::now() + 120s;
+  auto b = admin(kB);
+  std::vector<kafka::OffsetQuery> q;
+  for (int p = 0; p < partitions; ++p) q.push_back({{topic, p}, kafka::OffsetSpec::latest});
+  int64_t seen = 0;
+  while (Clock::now() < deadline && seen < at) {
+    auto r = b.list_offsets(q);
+    seen = 0;
+    for (const auto& x : r ? *r : std::vector<kafka::ListedOffset>{}) seen += x.error ? 0 : x.offset;
+    std::this_thread::sleep_for(5ms);
+  }
+  return seen;
+}
+
 TEST_F(EngineE2E, KillNineFiveTimesLosesNothing) {
   const std::string topic = prefix_ + ".bulk";
   create_topic(topic, 8);
@@ -93,11 +109,9 @@ TEST_F(EngineE2E, KillNineFiveTimesLosesNothing) {
   for (int kill = 1; kill <= 5; ++kill) {
     auto engine = run(spec, "run" + std::to_string(kill));
     const int64_t at = 150'000 * kill;
-    const auto deadline = Clock::now() + 120s;
-    while (Clock::now() < deadline && end_offsets(kB, "A." + topic, 8) < at)
-      std::this_thread::sleep_for(20ms);
+    const int64_t seen = wait_target_at_least("A." + topic, 8, at);
     EXPECT_EQ(engine->stop(SIGKILL, 10s), -1);
-    std::cout << "kill -9 at " << end_offsets(kB, "A." + topic, 8) << " records on the target\n";
+    std::cout << "kill -9 at " << seen << " records on the target\n";
     count_reported(engine->output());
   }
   auto engine = run(spec, "final");
@@ -119,11 +133,11 @@ TEST_F(EngineE2E, ExactlyOnceSurvivesKillNineWithoutDuplicates) {
   produce(topic, numbered(300'000, 4, parts), parts);
   const std::string spec = write_spec(/*exactly_once=*/true);
   apply(spec);
-  std::mt19937 rng(7);
-  for (int kill = 0; kill < 3; ++kill) {
+  for (int kill = 1; kill <= 3; ++kill) {  // at 20%, 40% and 60% of the copy (target offsets)
     auto engine = run(spec, "run" + std::to_string(kill));
-    std::this_thread::sleep_for(std::chrono::milliseconds(2000 + rng() % 2000));
+    const int64_t seen = wait_target_at_least("A." + topic, 4, 60'000 * kill);
     EXPECT_EQ(engine->stop(SIGKILL, 10s), -1);
+    std::cout << "kill -9 at target offset sum " << seen << "\n";
   }
   auto engine = run(spec, "final");
   ASSERT_TRUE(wait_caught_up(prefix_, topic, 4, 240s)) << engine->output();
@@ -244,6 +258,23 @@ TEST_F(EngineE2E, NewRevisionAppliedWithDetachIsPickedUp) {
   ASSERT_EQ(status.stop(0, 60s), 0) << status.output();
   EXPECT_NE(status.output().find("\"state\": \"running\""), std::string::npos) << status.output();
   EXPECT_EQ(engine->stop(SIGTERM, 10s), 0) << engine->output();
+}
+
+// `mirror apply` without --detach reconciles, then runs the engine in the foreground until SIGTERM.
+TEST_F(EngineE2E, ApplyWithoutDetachRunsTheEngine) {
+  const std::string topic = prefix_ + ".deploy";
+  create_topic(topic, 2);
+  std::vector<int32_t> parts;
+  produce(topic, numbered(500, 2, parts), parts);
+  const std::string spec = write_spec();
+  Proc apply_and_run({"apply", "-c", spec, "--auto-approve", "--metrics-addr", "127.0.0.1:0"},
+                     dir_ / "apply.log");
+  ASSERT_TRUE(wait_for("A." + topic, 2, 500, 120s)) << apply_and_run.output();
+  EXPECT_EQ(apply_and_run.stop(SIGTERM, 10s), 0) << apply_and_run.output();
+  const std::string out = apply_and_run.output();
+  EXPECT_NE(out.find("Apply complete"), std::string::npos) << out;
+  EXPECT_NE(out.find("Running the replication engine"), std::string::npos) << out;
+  EXPECT_NE(out.find("stopped; progress stored"), std::string::npos) << out;
 }
 
 }  // namespace
