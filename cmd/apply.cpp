@@ -13,6 +13,7 @@
 #include "apply/apply.h"
 #include "cmd/exit_codes.h"
 #include "cmd/terminal.h"
+#include "common/identity.h"
 #include "observe/observe.h"
 #include "planner/render.h"
 #include "state/lease.h"
@@ -21,24 +22,6 @@
 namespace mirror::cmd {
 
 namespace {
-
-std::string now_utc() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-std::string user_host() {
-  const char* user = std::getenv("USER");
-  if (!user || !*user) {
-    const passwd* pw = getpwuid(geteuid());  // CI runners and containers often have no $USER
-    user = pw ? pw->pw_name : nullptr;
-  }
-  char host[256] = "unknown";
-  gethostname(host, sizeof host - 1);
-  return std::string(user && *user ? user : "unknown") + "@" + host;
-}
 
 std::string key(const planner::Action& a) {
   return std::string(planner::action_kind_name(a.kind)) + " " + a.cluster + ":" + a.resource;
@@ -199,7 +182,7 @@ int run_apply(const ApplyOptions& o) {
   // One apply at a time: the lease is held from before the clusters are read until the record is written.
   Locks locks;
   const state::LeaseRequest req{
-      .owner = user_host(),
+      .owner = user_at_host(),
       .purpose = saved ? "apply plan " + saved->fingerprint.substr(0, 12) : "apply without a saved plan",
       .wait = std::chrono::seconds(o.lock_timeout_seconds)};
   for (const auto& t : targets) {
@@ -257,8 +240,8 @@ int run_apply(const ApplyOptions& o) {
   }
 
   apply::Options ao;
-  ao.now_utc = now_utc();
-  ao.user_host = user_host();
+  ao.now_utc = utc_now();
+  ao.user_host = user_at_host();
   ao.audit = [](const std::string& line) { std::cerr << line << "\n"; };
   ao.fence = [&locks] { return locks.confirm(); };
   apply::Report report = apply::execute(plan, spec, clusters, ao);
@@ -325,7 +308,7 @@ int run_force_unlock(const ForceUnlockOptions& o) {
       ++errors;
       continue;
     }
-    auto r = state::force_release(*cfg, state::kApplyLease, o.lease_id, user_host());
+    auto r = state::force_release(*cfg, state::kApplyLease, o.lease_id, user_at_host());
     if (!r) {
       std::cerr << "mirror force-unlock: " << r.error().describe() << "\n";
       ++errors;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cmd/exit_codes.h"
+#include "common/identity.h"
 #include "engine/engine.h"
 #include "observe/observe.h"
 #include "planner/plan.h"
@@ -21,23 +22,7 @@ namespace mirror::cmd {
 
 namespace {
 
-std::string now_utc() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-std::string owner() {
-  const char* user = std::getenv("USER");
-  if (!user || !*user) {
-    const passwd* pw = getpwuid(geteuid());
-    user = pw ? pw->pw_name : nullptr;
-  }
-  char host[256] = "unknown";
-  gethostname(host, sizeof host - 1);
-  return std::string(user && *user ? user : "unknown") + "@" + host + " pid " + std::to_string(getpid());
-}
+std::string owner() { return user_at_host() + " pid " + std::to_string(getpid()); }
 
 }  // namespace
 
@@ -64,7 +49,8 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
       ->capture_default_str();
   sub->footer(
       "Stops on SIGINT or SIGTERM: stops reading, flushes, stores progress and exits 0; whatever is still\n"
-      "waiting 8 s later (or after a second signal) is abandoned and it exits 1 (nothing is lost: it resumes).\n"
+      "waiting 8 s later (or after a second signal) is abandoned and it exits 1 (nothing is lost: it "
+      "resumes).\n"
       "A second engine for the same flow and target waits as a standby and takes over when the first\n"
       "stops or dies. Progress and the offset map live in the target cluster (docs/engine.md).\n"
       "Exit codes: 0 stopped cleanly, 1 error (spec, cluster, flow never applied, metrics address,\n"
@@ -92,7 +78,7 @@ int run_engine(const spec::Spec& spec, const SpecOptions& spec_options,
   std::mutex out_mu;
   auto log = [&out_mu](const std::string& line) {
     std::lock_guard lock(out_mu);
-    std::cerr << now_utc() << " " << line << "\n";
+    std::cerr << utc_now() << " " << line << "\n";
   };
 
   // Only flows that were applied: the engine replicates what was reviewed and recorded, never more.

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "apply/apply.h"
+#include "common/identity.h"
 #include "engine/progress.h"
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
@@ -29,13 +30,6 @@ namespace mirror::engine {
 namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-std::string now_utc() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -219,14 +213,15 @@ struct FlowRunner::Session {
     }
     if (creations.actions.empty()) return;
     apply::Options ao;
-    ao.now_utc = now_utc();
+    ao.now_utc = utc_now();
     ao.user_host = runner.options_.owner;
     ao.audit = runner.options_.audit;
     ao.keep_revision = true;
     // Like any apply, under the target's apply lock, so that it never races a `mirror apply`.
-    auto lock = state::Lease::acquire(target, {.owner = runner.options_.owner,
-                                               .purpose = "mirror run: create target topics for new source topics",
-                                               .wait = std::chrono::seconds(30)});
+    auto lock =
+        state::Lease::acquire(target, {.owner = runner.options_.owner,
+                                       .purpose = "mirror run: create target topics for new source topics",
+                                       .wait = std::chrono::seconds(30)});
     if (!lock) raise("create new target topics: " + lock.error().describe());
     apply::Report report = apply::execute(creations, one, runner.clusters_, ao);
     (void)(*lock)->release();
@@ -449,7 +444,7 @@ struct FlowRunner::Session {
       if (dropped > 0) s.dirty = true;
     }
     kafka::Producer& out = eos ? *producer : *state_producer;
-    const std::string at = now_utc();
+    const std::string at = utc_now();
     for (auto& s : slots) {
       if (!s.dirty) continue;
       PartitionProgress p{flow.name, s.topic, s.partition, s.target_topic, s.map, s.skipped, at};
@@ -471,7 +466,7 @@ struct FlowRunner::Session {
   }
 
   void write_status(const std::string& st, double rate, int64_t lag) {
-    EngineStatus es{flow.name, st, runner.options_.owner, now_utc(), copied, rate, lag, runner.last_error()};
+    EngineStatus es{flow.name, st, runner.options_.owner, utc_now(), copied, rate, lag, runner.last_error()};
     const std::string key = status_key(flow.name), value = to_json(es);
     kafka::Producer& out = eos ? *producer : *state_producer;
     (void)out.send({.topic = kProgressTopic, .partition = 0, .key = key, .value = value, .tag = kNotARecord});

@@ -30,6 +30,30 @@ void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* m, void* opaque) 
   (*st)(d);
 }
 
+// Enqueues through `produce` (one rd_kafka_producev call). While the local queue is full (back-pressure),
+// serves delivery reports and tries again until the client's timeout or a stop request.
+template <class Produce>
+Result<void> produce_with_backpressure(Client& client, HeadersHandle& headers, const Produce& produce) {
+  constexpr std::string_view op = "produce";
+  const auto deadline = std::chrono::steady_clock::now() + client.config().timeout;
+  for (;;) {
+    rd_kafka_resp_err_t err = produce(headers.get());
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)headers.release();  // owned by librdkafka now
+      return {};
+    }
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      if (auto f = client.async_failure(op)) return fail(std::move(*f));
+      return fail(client.error(err, "", op));
+    }
+    if (client.config().stop.stop_requested()) {
+      return fail(client.error(RD_KAFKA_RESP_ERR__DESTROY, "stopped on request", op));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return fail(client.timeout_error(op));
+    rd_kafka_poll(client.get(), 10);
+  }
+}
+
 void configure_producer(rd_kafka_conf_t* conf) { rd_kafka_conf_set_dr_msg_cb(conf, on_delivery); }
 
 }  // namespace
@@ -64,7 +88,6 @@ Result<Producer> Producer::create(const ClientConfig& config, const ProducerOpti
 }
 
 Result<void> Producer::send(const OutRecord& r) {
-  constexpr std::string_view op = "produce";
   HeadersHandle headers;
   if (!r.headers.empty()) {
     headers.reset(rd_kafka_headers_new(r.headers.size()));
@@ -80,34 +103,17 @@ Result<void> Producer::send(const OutRecord& r) {
   const size_t key_len = r.key ? r.key->size() : 0;
   void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;  // copied (MSG_F_COPY)
   const size_t value_len = r.value ? r.value->size() : 0;
-  auto deadline = std::chrono::steady_clock::now() + client_->config().timeout;
-  for (;;) {
-    // rd_kafka_producev takes ownership of the headers only on success; on failure they are still ours.
-    rd_kafka_resp_err_t err = rd_kafka_producev(
+  // rd_kafka_producev takes ownership of the headers only on success; on failure they are still ours.
+  return produce_with_backpressure(*client_, headers, [&](rd_kafka_headers_t* h) {
+    return rd_kafka_producev(
         client_->get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
-        RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(r.timestamp_ms),
-        RD_KAFKA_V_HEADERS(headers.get()),
+        RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(r.timestamp_ms), RD_KAFKA_V_HEADERS(h),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(r.tag))), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      (void)headers.release();
-      return {};
-    }
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      if (auto f = client_->async_failure(op)) return fail(std::move(*f));
-      return fail(client_->error(err, "", op));
-    }
-    // Back-pressure: the local queue is full, so let deliveries drain before trying again.
-    if (client_->config().stop.stop_requested()) {
-      return fail(client_->error(RD_KAFKA_RESP_ERR__DESTROY, "stopped on request", op));
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return fail(client_->timeout_error(op));
-    rd_kafka_poll(client_->get(), 100);
-  }
+  });
 }
 
 Result<void> Producer::forward(const Message& m, std::string_view topic, int32_t partition, uint64_t tag) {
-  constexpr std::string_view op = "produce";
   const rd_kafka_message_t* in = m.raw();
   HeadersHandle headers;
   rd_kafka_headers_t* src = nullptr;
@@ -118,27 +124,13 @@ Result<void> Producer::forward(const Message& m, std::string_view topic, int32_t
   }
   const std::string name(topic);
   const int64_t ts = std::max<int64_t>(0, rd_kafka_message_timestamp(in, nullptr));
-  auto deadline = std::chrono::steady_clock::now() + client_->config().timeout;
-  for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
+  return produce_with_backpressure(*client_, headers, [&](rd_kafka_headers_t* h) {
+    return rd_kafka_producev(
         client_->get(), RD_KAFKA_V_TOPIC(name.c_str()), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(in->key, in->key_len),
-        RD_KAFKA_V_VALUE(in->payload, in->len), RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(headers.get()),
+        RD_KAFKA_V_VALUE(in->payload, in->len), RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(h),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(tag))), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      (void)headers.release();
-      return {};
-    }
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      if (auto f = client_->async_failure(op)) return fail(std::move(*f));
-      return fail(client_->error(err, "", op));
-    }
-    if (client_->config().stop.stop_requested()) {
-      return fail(client_->error(RD_KAFKA_RESP_ERR__DESTROY, "stopped on request", op));
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return fail(client_->timeout_error(op));
-    rd_kafka_poll(client_->get(), 10);
-  }
+  });
 }
 
 int Producer::poll(std::chrono::milliseconds wait) {
