@@ -42,6 +42,14 @@ Result<void> produce_with_backpressure(Client& client, HeadersHandle& headers, c
       (void)headers.release();  // owned by librdkafka now
       return {};
     }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      // Say which: e.g. PRODUCER_FENCED when a newer instance with the same transactional.id took over.
+      char reason[512] = "";
+      const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(client.get(), reason, sizeof reason);
+      Error e = client.error(cause != RD_KAFKA_RESP_ERR_NO_ERROR ? cause : err, reason, op);
+      if (e.code != Errc::fenced) e.code = Errc::fatal;
+      return fail(std::move(e));
+    }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       if (auto f = client.async_failure(op)) return fail(std::move(*f));
       return fail(client.error(err, "", op));

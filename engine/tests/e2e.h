@@ -75,6 +75,7 @@ class Proc {
     }
     return -2;
   }
+  void signal(int sig) const { kill(pid_, sig); }
   std::string output() const {
     std::ifstream f(log_);
     std::stringstream ss;
@@ -297,13 +298,14 @@ class EngineE2E : public ::testing::Test {
 };
 
 // Index of a record produced by load(): its key.
-inline std::vector<Rec> numbered(int n, int partitions, std::vector<int32_t>& parts, size_t size = 100) {
+inline std::vector<Rec> numbered(int n, int partitions, std::vector<int32_t>& parts, size_t size = 100,
+                                 int first = 0) {
   std::vector<Rec> recs;
   recs.reserve(static_cast<size_t>(n));
   parts.clear();
   for (int i = 0; i < n; ++i) {
     Rec r;
-    r.key = std::to_string(i);
+    r.key = std::to_string(first + i);
     r.value = std::string(size, static_cast<char>('a' + i % 26));
     recs.push_back(std::move(r));
     parts.push_back(i % partitions);

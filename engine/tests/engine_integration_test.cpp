@@ -277,5 +277,34 @@ TEST_F(EngineE2E, ApplyWithoutDetachRunsTheEngine) {
   EXPECT_NE(out.find("stopped; progress stored"), std::string::npos) << out;
 }
 
+// A zombie: an exactly-once engine stopped (SIGSTOP) past its lease while a standby took over. When it
+// wakes up it is fenced (lease and transactional id) and a read_committed reader sees no duplicate.
+TEST_F(EngineE2E, PausedEngineIsFencedWhenItWakesUp) {
+  const std::string topic = prefix_ + ".zombie";
+  create_topic(topic, 2);
+  std::vector<int32_t> parts;
+  produce(topic, numbered(20'000, 2, parts), parts);
+  const std::string spec = write_spec(/*exactly_once=*/true);
+  apply(spec);
+  auto first = run(spec, "first");
+  ASSERT_TRUE(wait_caught_up(prefix_, topic, 2, 120s)) << first->output();
+  first->signal(SIGSTOP);
+  auto second = run(spec, "second");
+  produce(topic, numbered(20'000, 2, parts, 100, 20'000), parts);
+  ASSERT_TRUE(wait_caught_up(prefix_, topic, 2, 120s)) << second->output();  // after the 15 s lease ttl
+  first->signal(SIGCONT);
+  produce(topic, numbered(1'000, 2, parts, 100, 40'000), parts);
+  ASSERT_TRUE(wait_caught_up(prefix_, topic, 2, 60s)) << second->output();
+  std::this_thread::sleep_for(3s);  // the zombie's next commit
+  const std::string zombie = first->output();
+  EXPECT_TRUE(zombie.find("no longer holds the lease") != std::string::npos ||
+              zombie.find("FENCED") != std::string::npos)
+      << zombie;
+  EXPECT_EQ(second->stop(SIGTERM, 10s), 0) << second->output();
+  first->stop(SIGTERM, 10s);
+  EXPECT_EQ(check_complete(topic, 2, kafka::Isolation::read_committed), 0)
+      << "a read_committed reader saw duplicates";
+}
+
 }  // namespace
 }  // namespace mirror::e2e
