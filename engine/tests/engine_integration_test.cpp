@@ -213,8 +213,10 @@ TEST_F(EngineE2E, SecondEngineWaitsAsStandbyAndTakesOver) {
   auto first = run(spec, "first");
   ASSERT_TRUE(wait_for("A." + topic, 2, 1000, 60s)) << first->output();
   auto second = run(spec, "second");
-  std::this_thread::sleep_for(3s);
-  EXPECT_NE(second->output().find("standby: another engine runs this flow"), std::string::npos)
+  for (int i = 0; i < 300 && second->output().find("standby: another engine") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(second->output().find("standby: another engine runs this flow"), std::string::npos)
       << second->output();
   EXPECT_EQ(first->stop(SIGKILL, 10s), -1);
   produce(topic, numbered(1000, 2, parts), parts);
