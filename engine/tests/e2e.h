@@ -282,7 +282,8 @@ class EngineE2E : public ::testing::Test {
     return path;
   }
   void apply(const std::string& spec) {
-    Proc p({"apply", "-c", spec, "--auto-approve", "--detach"}, dir_ / "apply.log");
+    // Other integration tests apply to B at the same time (ctest -j2): wait for their lock.
+    Proc p({"apply", "-c", spec, "--auto-approve", "--detach", "--lock-timeout", "120"}, dir_ / "apply.log");
     ASSERT_EQ(p.stop(0, 120s), 0) << p.output();
   }
   std::unique_ptr<Proc> run(const std::string& spec, const std::string& name,

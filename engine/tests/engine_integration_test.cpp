@@ -23,7 +23,7 @@ TEST_F(EngineE2E, RecordsArriveIdenticalAndInOrder) {
   }
   produce(topic, recs, parts);
   const std::string spec = write_spec();
-  apply(spec);
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
   auto engine = run(spec, "run");
   ASSERT_TRUE(wait_for("A." + topic, 4, 100'000, 120s)) << engine->output();
 
@@ -98,7 +98,7 @@ TEST_F(EngineE2E, KillNineFiveTimesLosesNothing) {
   std::vector<int32_t> parts;
   produce(topic, numbered(1'000'000, 8, parts), parts);
   const std::string spec = write_spec();
-  apply(spec);
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
   // kill -9 at 15%, 30%, 45%, 60% and 75% of the copy (target high watermarks), restarting each time.
   int64_t reported = 0;
   auto count_reported = [&](const std::string& out) {
@@ -132,7 +132,7 @@ TEST_F(EngineE2E, ExactlyOnceSurvivesKillNineWithoutDuplicates) {
   std::vector<int32_t> parts;
   produce(topic, numbered(300'000, 4, parts), parts);
   const std::string spec = write_spec(/*exactly_once=*/true);
-  apply(spec);
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
   for (int kill = 1; kill <= 3; ++kill) {  // at 20%, 40% and 60% of the copy (target offsets)
     auto engine = run(spec, "run" + std::to_string(kill));
     const int64_t seen = wait_target_at_least("A." + topic, 4, 60'000 * kill);
@@ -152,7 +152,7 @@ TEST_F(EngineE2E, NewTopicIsMirroredWhileOthersKeepFlowing) {
   std::vector<int32_t> parts;
   produce(first, numbered(1000, 2, parts), parts);
   const std::string spec = write_spec();
-  apply(spec);
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
   auto engine = run(spec, "run", {"--discovery-interval", "2"});
   ASSERT_TRUE(wait_for("A." + first, 2, 1000, 60s)) << engine->output();
 
@@ -176,7 +176,7 @@ TEST_F(EngineE2E, RecordsDeletedUpstreamBeforeMirroringAreReported) {
   std::vector<int32_t> parts;
   produce(topic, numbered(100, 1, parts), parts);
   const std::string spec = write_spec();
-  apply(spec);
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
   {
     auto engine = run(spec, "run1");
     ASSERT_TRUE(wait_for("A." + topic, 1, 100, 60s)) << engine->output();
@@ -209,7 +209,7 @@ TEST_F(EngineE2E, SecondEngineWaitsAsStandbyAndTakesOver) {
   std::vector<int32_t> parts;
   produce(topic, numbered(1000, 2, parts), parts);
   const std::string spec = write_spec();
-  apply(spec);
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
   auto first = run(spec, "first");
   ASSERT_TRUE(wait_for("A." + topic, 2, 1000, 60s)) << first->output();
   auto second = run(spec, "second");
@@ -234,7 +234,7 @@ TEST_F(EngineE2E, NewRevisionAppliedWithDetachIsPickedUp) {
   produce(kept, numbered(100, 1, parts), parts);
   produce(added, numbered(100, 1, parts), parts);
   const std::string spec = write_spec();
-  apply(spec);
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
   auto engine = run(spec, "run", {"--discovery-interval", "1"});
   ASSERT_TRUE(wait_for("A." + kept, 1, 100, 60s)) << engine->output();
   EXPECT_EQ(end_offsets(kB, "A." + added, 1), -1) << "not selected yet";
@@ -252,7 +252,7 @@ TEST_F(EngineE2E, NewRevisionAppliedWithDetachIsPickedUp) {
   text.replace(text.find(from), from.size(),
                "include: [\"" + prefix_ + "\\\\..*\", \"" + prefix_ + "-added\"]");
   std::ofstream(spec) << text;
-  apply(spec);
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
   ASSERT_TRUE(wait_for("A." + added, 1, 100, 60s)) << engine->output();
   EXPECT_NE(engine->output().find("; switching to it"), std::string::npos) << engine->output();
 
@@ -269,8 +269,9 @@ TEST_F(EngineE2E, ApplyWithoutDetachRunsTheEngine) {
   std::vector<int32_t> parts;
   produce(topic, numbered(500, 2, parts), parts);
   const std::string spec = write_spec();
-  Proc apply_and_run({"apply", "-c", spec, "--auto-approve", "--metrics-addr", "127.0.0.1:0"},
-                     dir_ / "apply.log");
+  Proc apply_and_run(
+      {"apply", "-c", spec, "--auto-approve", "--lock-timeout", "120", "--metrics-addr", "127.0.0.1:0"},
+      dir_ / "apply.log");
   ASSERT_TRUE(wait_for("A." + topic, 2, 500, 120s)) << apply_and_run.output();
   EXPECT_EQ(apply_and_run.stop(SIGTERM, 10s), 0) << apply_and_run.output();
   const std::string out = apply_and_run.output();
@@ -287,7 +288,7 @@ TEST_F(EngineE2E, PausedEngineIsFencedWhenItWakesUp) {
   std::vector<int32_t> parts;
   produce(topic, numbered(20'000, 2, parts), parts);
   const std::string spec = write_spec(/*exactly_once=*/true);
-  apply(spec);
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
   auto first = run(spec, "first");
   ASSERT_TRUE(wait_caught_up(prefix_, topic, 2, 120s)) << first->output();
   first->signal(SIGSTOP);
