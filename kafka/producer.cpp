@@ -121,7 +121,7 @@ Result<void> Producer::send(const OutRecord& r) {
   });
 }
 
-Result<void> Producer::forward(const Message& m, std::string_view topic, int32_t partition, uint64_t tag) {
+Result<void> Producer::forward(const Message& m, const std::string& topic, int32_t partition, uint64_t tag) {
   const rd_kafka_message_t* in = m.raw();
   HeadersHandle headers;
   rd_kafka_headers_t* src = nullptr;
@@ -130,11 +130,10 @@ Result<void> Producer::forward(const Message& m, std::string_view topic, int32_t
       src) {
     headers.reset(rd_kafka_headers_copy(src));
   }
-  const std::string name(topic);
   const int64_t ts = std::max<int64_t>(0, rd_kafka_message_timestamp(in, nullptr));
   return produce_with_backpressure(*client_, headers, [&](rd_kafka_headers_t* h) {
     return rd_kafka_producev(
-        client_->get(), RD_KAFKA_V_TOPIC(name.c_str()), RD_KAFKA_V_PARTITION(partition),
+        client_->get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(in->key, in->key_len),
         RD_KAFKA_V_VALUE(in->payload, in->len), RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(h),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(tag))), RD_KAFKA_V_END);

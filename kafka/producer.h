@@ -65,7 +65,7 @@ class Producer {
   Result<void> send(const OutRecord& record);
   // Enqueues a copy of a fetched record (key, value, headers, timestamp byte for byte) for `topic` /
   // `partition`. Same back-pressure as send().
-  Result<void> forward(const Message& m, std::string_view topic, int32_t partition, uint64_t tag);
+  Result<void> forward(const Message& m, const std::string& topic, int32_t partition, uint64_t tag);
   // Serves delivery reports for up to `wait`; returns how many events were served.
   int poll(std::chrono::milliseconds wait);
   // Waits until every enqueued record has a delivery report (or the timeout / a stop request).
