@@ -86,7 +86,8 @@ int run_engine(const spec::Spec& spec, const SpecOptions& spec_options,
     auto applied = state::read_applied(clusters_in.at(f.target));
     if (!applied) {
       std::cerr << "mirror " << command << ": cannot read what was applied to " << f.target << ": "
-                << applied.error().describe() << "\n";
+                << applied.error().describe() << "; nothing was copied.\n";
+      if (!applied.error().hint().empty()) std::cerr << "  hint: " << applied.error().hint() << "\n";
       return kExitError;
     }
     auto it = applied->find(f.name);
