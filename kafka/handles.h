@@ -42,5 +42,6 @@ using AlterGroupOffsetsHandle =
     Handle<rd_kafka_AlterConsumerGroupOffsets_t, rd_kafka_AlterConsumerGroupOffsets_destroy>;
 using DeleteGroupHandle = Handle<rd_kafka_DeleteGroup_t, rd_kafka_DeleteGroup_destroy>;
 using MetadataHandle = Handle<const rd_kafka_metadata_t, rd_kafka_metadata_destroy>;
+using TopicHandle = Handle<rd_kafka_topic_t, rd_kafka_topic_destroy>;
 
 }  // namespace mirror::kafka::detail
