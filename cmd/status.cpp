@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "cmd/exit_codes.h"
-#include "engine/progress.h"
+#include "state/progress.h"
 #include "observe/observe.h"
 #include "planner/plan.h"
 #include "state/state.h"
@@ -79,8 +79,8 @@ int run_status(const StatusOptions& o) {
       auto r = state::read_applied(*cfg);
       if (r) records = std::move(*r);
     }
-    if (cfg && dst.topics.count(engine::kProgressTopic)) {
-      auto r = engine::read_latest(*cfg, "");
+    if (cfg && dst.topics.count(state::kProgressTopic)) {
+      auto r = state::read_latest(*cfg, "");
       if (r) engine_records = std::move(*r);
     }
     if (auto it = records.find(f.name); it != records.end()) {
@@ -104,9 +104,9 @@ int run_status(const StatusOptions& o) {
       int64_t l = 0;
       bool from_progress = true;
       for (const auto& [p, wm] : t.watermarks) {
-        auto pr = engine_records.find(engine::progress_key(f.name, name, p));
-        std::optional<engine::PartitionProgress> progress;
-        if (pr != engine_records.end()) progress = engine::progress_from_json(pr->second);
+        auto pr = engine_records.find(state::progress_key(f.name, name, p));
+        std::optional<state::PartitionProgress> progress;
+        if (pr != engine_records.end()) progress = state::progress_from_json(pr->second);
         if (progress) {
           l += std::max<int64_t>(0, wm.second - progress->map.scanned_up());
           skipped += progress->skipped;
@@ -122,8 +122,8 @@ int run_status(const StatusOptions& o) {
                         {"lag", l}});
     }
     Json eng = nullptr;
-    if (auto it = engine_records.find(engine::status_key(f.name)); it != engine_records.end()) {
-      if (auto es = engine::status_from_json(it->second)) {
+    if (auto it = engine_records.find(state::status_key(f.name)); it != engine_records.end()) {
+      if (auto es = state::status_from_json(it->second)) {
         const int64_t age = age_seconds(es->updated_at);
         eng = {{"state", es->state},
                {"owner", es->owner},

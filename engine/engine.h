@@ -1,5 +1,5 @@
 // The engine behind `mirror run`: one FlowRunner thread per flow, the metrics endpoint, and a graceful
-// stop. Everything it remembers lives in the target clusters (engine/progress.h).
+// stop. Everything it remembers lives in the target clusters (state/progress.h).
 #pragma once
 
 #include <map>

@@ -16,16 +16,28 @@
 
 #include "apply/apply.h"
 #include "common/identity.h"
-#include "engine/progress.h"
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "observe/observe.h"
 #include "planner/plan.h"
 #include "state/lease.h"
+#include "state/progress.h"
 #include "state/state.h"
 
 namespace mirror::engine {
+
+using offsets::PartitionOffsetMap;
+using state::EngineStatus;
+using state::ensure_progress_topic;
+using state::kEngineLeaseTopic;
+using state::kProgressTopic;
+using state::PartitionProgress;
+using state::progress_from_json;
+using state::progress_key;
+using state::read_latest;
+using state::status_key;
+using state::to_json;
 
 namespace {
 using Clock = std::chrono::steady_clock;

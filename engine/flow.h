@@ -1,6 +1,6 @@
 // One flow's replication: reads the selected source partitions (manual assignment) and writes each
 // record to the same partition of the target topic, keeping progress and the offset map in the target
-// cluster (engine/progress.h). docs/engine.md describes the guarantees.
+// cluster (state/progress.h). docs/engine.md describes the guarantees.
 #pragma once
 
 #include <chrono>

@@ -6,7 +6,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
+
+#include "offsets/offset_map.h"
 
 namespace mirror::planner {
 
@@ -66,6 +69,16 @@ struct AppliedFlow {
   auto operator<=>(const AppliedFlow&) const = default;
 };
 
+// The latest checkpoint of a group partition in <source>.checkpoints.internal (MM2's format, written by
+// mirror or by MM2): the source group's offset then, and where it was translated to.
+using CheckpointKey = std::tuple<std::string, std::string, std::string, int32_t>;  // source, group,
+                                                                                   // target topic, partition
+struct CheckpointState {
+  int64_t upstream = -1;
+  int64_t downstream = -1;
+  auto operator<=>(const CheckpointState&) const = default;
+};
+
 struct ClusterState {
   std::string alias;
   std::string cluster_id;
@@ -74,6 +87,10 @@ struct ClusterState {
   std::vector<Acl> acls;                     // sorted
   std::map<std::string, GroupState> groups;
   std::map<std::string, AppliedFlow> applied;  // flow name -> what was applied (target clusters)
+  // Target clusters: the engine's offset map per flow and source (topic, partition), from
+  // mirror.progress.internal, and the latest checkpoints.
+  std::map<std::string, std::map<std::pair<std::string, int32_t>, offsets::PartitionOffsetMap>> offset_maps;
+  std::map<CheckpointKey, CheckpointState> checkpoints;
   // Resources mirror created (from the applied state): only these may ever be deleted.
   std::vector<std::string> managed_topics;
   std::vector<Acl> managed_acls;

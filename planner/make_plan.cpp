@@ -211,6 +211,7 @@ class Planner {
                      internal_done);
       topics(flow, *src, *dst);
       acls(flow, *src, *dst);
+      groups(flow, *src, *dst);
       flow_state(flow, *dst);
     }
     // Orphans only once every flow has said what it wants: a topic one flow no longer selects may be
@@ -422,6 +423,38 @@ class Planner {
                         from.principal + " " + from.operation;
       if (from.operation != a.operation) why += " (ALL becomes READ: only mirror writes to mirrored topics)";
       add({ActionKind::create_acl, flow.name, dst.alias, a.str(), nullptr, acl_json(a), why});
+    }
+  }
+
+  // Consumer groups: every selected group is reported; a group that mirror may and should write gets a
+  // sync_group_offsets action with exactly the partitions to write (planner/group_sync.h).
+  void groups(const spec::Flow& flow, const ClusterState& src, const ClusterState& dst) {
+    for (auto& r : group_reports(flow, src, dst)) {
+      if (r.writes()) {
+        Json before{{"state", r.target_state}, {"members", r.target_members}, {"offsets", Json::array()}};
+        Json after{{"offsets", Json::array()}};
+        std::string why = r.reason;
+        for (const auto& p : r.partitions) {
+          if (p.decision != GroupDecision::write && p.decision != GroupDecision::rewound) continue;
+          if (p.target_offset) {
+            before["offsets"].push_back(
+                {{"topic", p.target_topic}, {"partition", p.partition}, {"offset", *p.target_offset}});
+          }
+          after["offsets"].push_back({{"topic", p.target_topic},
+                                      {"partition", p.partition},
+                                      {"offset", *p.translated},
+                                      {"source_topic", p.topic},
+                                      {"source_offset", p.source_offset}});
+          if (p.decision == GroupDecision::rewound) {
+            why +=
+                "; " + p.target_topic + "[" + std::to_string(p.partition) + "] moves backwards: " + p.detail;
+          }
+        }
+        add({ActionKind::sync_group_offsets, flow.name, dst.alias, r.group, before, after, why});
+      } else {
+        ++plan_.summary.no_op;
+      }
+      plan_.groups.push_back(std::move(r));
     }
   }
 

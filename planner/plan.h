@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "planner/cluster_state.h"
+#include "planner/group_sync.h"
 #include "spec/spec.h"
 
 namespace mirror::planner {
@@ -91,6 +92,9 @@ struct Plan {
   Summary summary;
   std::vector<PolicyResult> policy_results;
   std::vector<Note> diagnostics;
+  // Every consumer group a flow selects, with its offsets on both sides, written or not (JSON
+  // "group_offsets"); the writes themselves are sync_group_offsets actions.
+  std::vector<GroupReport> groups;
   bool has_changes() const { return !actions.empty(); }
 };
 

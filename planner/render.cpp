@@ -2,6 +2,7 @@
 
 #include <dtl/dtl.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 namespace mirror::planner {
@@ -28,6 +29,31 @@ std::string scalar(const Json& v) {
   if (v.is_null()) return "(default)";
   if (v.is_string()) return "\"" + v.get<std::string>() + "\"";
   return v.dump();
+}
+
+std::optional<GroupDecision> group_decision_from(const std::string& s) {
+  for (auto d : {GroupDecision::write, GroupDecision::in_sync, GroupDecision::keep_ahead,
+                 GroupDecision::rewound, GroupDecision::not_yet, GroupDecision::before_start}) {
+    if (s == group_decision_name(d)) return d;
+  }
+  return std::nullopt;
+}
+
+std::optional<GroupStatus> group_status_from(const std::string& s) {
+  for (auto st : {GroupStatus::sync, GroupStatus::in_sync, GroupStatus::skipped_active}) {
+    if (s == group_status_name(st)) return st;
+  }
+  return std::nullopt;
+}
+
+Json optional_json(const std::optional<int64_t>& v) { return v ? Json(*v) : Json(nullptr); }
+
+// A field of a JSON object for people: strings as they are, anything else as JSON, "?" when missing.
+// Saved plans are read back for `mirror show`, so a hand-edited value must not make rendering throw.
+std::string field(const Json& o, const char* key) {
+  if (!o.is_object() || !o.contains(key)) return "?";
+  const Json& v = o.at(key);
+  return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
 std::vector<std::string> split_lines(const std::string& s) {
@@ -90,6 +116,22 @@ std::vector<std::string> details(const Action& a) {
     case ActionKind::delete_topic:
       if (a.before.contains("partitions")) out.push_back("partitions: " + a.before["partitions"].dump());
       break;
+    case ActionKind::sync_group_offsets: {
+      // One line per partition written: "A.orders[0]: 1010 -> 1042  (source orders[0] at 42)".
+      const Json none = Json::array();
+      const Json& before = a.before.is_object() && a.before.contains("offsets") ? a.before["offsets"] : none;
+      const Json& after = a.after.is_object() && a.after.contains("offsets") ? a.after["offsets"] : none;
+      for (const auto& o : after) {
+        const std::string topic = field(o, "topic"), partition = field(o, "partition");
+        std::string now = "(none)";
+        for (const auto& b : before) {
+          if (field(b, "topic") == topic && field(b, "partition") == partition) now = field(b, "offset");
+        }
+        out.push_back(topic + "[" + partition + "]: " + now + " -> " + field(o, "offset") + "  (source " +
+                      field(o, "source_topic") + "[" + partition + "] at " + field(o, "source_offset") + ")");
+      }
+      break;
+    }
     case ActionKind::start_flow:
     case ActionKind::update_flow:
       out.push_back("revision: " +
@@ -132,6 +174,42 @@ std::string note_subject(const Note& n) {
   return s;
 }
 
+// Consumer groups, shared by the text and markdown renderings.
+
+bool partition_writes(const GroupPartition& gp) {
+  return gp.decision == GroupDecision::write || gp.decision == GroupDecision::rewound;
+}
+
+// "orders[0]": a source partition.
+std::string partition_label(const GroupPartition& gp) {
+  return gp.topic + "[" + std::to_string(gp.partition) + "]";
+}
+
+std::string offset_or(const std::optional<int64_t>& v, const char* none) {
+  return v ? std::to_string(*v) : std::string(none);
+}
+
+// The decision with what people need to read it: "write", "write (not written)" in a group mirror leaves
+// alone, "not_yet: mirrored up to source offset 1200 so far".
+std::string decision_note(const GroupReport& r, const GroupPartition& gp) {
+  std::string s = group_decision_name(gp.decision);
+  if (partition_writes(gp) && !r.writes()) s += " (not written)";
+  if (!gp.detail.empty()) s += ": " + gp.detail;
+  return s;
+}
+
+// The group's reason, unless it only repeats the status ("nothing to write" of a group in sync).
+bool reason_worth_showing(const GroupReport& r) {
+  if (r.reason.empty()) return false;
+  if (r.status != GroupStatus::in_sync) return true;
+  return std::any_of(r.partitions.begin(), r.partitions.end(), partition_writes);
+}
+
+std::string members_text(const GroupReport& r) {
+  if (r.target_state == "absent" && r.target_members == 0) return "target absent";
+  return "target " + r.target_state + ", " + std::to_string(r.target_members) + " member(s)";
+}
+
 std::string action_title(const Action& a) {
   return std::string(1, change_symbol(change_of(a.kind))) + " " + action_kind_name(a.kind) + " " + a.cluster +
          ":" + a.resource;
@@ -167,6 +245,29 @@ std::string render_json(const Plan& p) {
                      {"resource", n.resource},
                      {"message", n.message}});
   }
+  Json groups = Json::array();
+  for (const auto& r : p.groups) {
+    Json parts = Json::array();
+    for (const auto& gp : r.partitions) {
+      parts.push_back({{"topic", gp.topic},
+                       {"partition", gp.partition},
+                       {"source_offset", gp.source_offset},
+                       {"translated", optional_json(gp.translated)},
+                       {"target_topic", gp.target_topic},
+                       {"target_offset", optional_json(gp.target_offset)},
+                       {"decision", group_decision_name(gp.decision)},
+                       {"detail", gp.detail}});
+    }
+    groups.push_back({{"flow", r.flow},
+                      {"group", r.group},
+                      {"source", r.source},
+                      {"target", r.target},
+                      {"target_state", r.target_state},
+                      {"target_members", r.target_members},
+                      {"status", group_status_name(r.status)},
+                      {"reason", r.reason},
+                      {"partitions", parts}});
+  }
   Json j{{"format_version", p.format_version},
          {"spec",
           {{"source", p.spec.source},
@@ -181,7 +282,8 @@ std::string render_json(const Plan& p) {
            {"delete", p.summary.remove},
            {"no_op", p.summary.no_op}}},
          {"policy_results", policies},
-         {"diagnostics", diags}};
+         {"diagnostics", diags},
+         {"group_offsets", groups}};
   return j.dump(2) + "\n";
 }
 
@@ -222,6 +324,49 @@ Result<Plan, std::string> parse_json(const std::string& text) {
       p.diagnostics.push_back({*sev, n.value("flow", std::string()), n.value("cluster", std::string()),
                                n.value("resource", std::string()), n.value("message", std::string())});
     }
+    // Plans saved before consumer-group sync have no group_offsets: no groups.
+    if (j.contains("group_offsets")) {
+      const Json& groups = j.at("group_offsets");
+      if (!groups.is_array()) return fail(std::string("malformed plan: group_offsets is not an array"));
+      for (const auto& g : groups) {
+        GroupReport r;
+        r.flow = g.value("flow", std::string());
+        r.group = g.at("group").get<std::string>();
+        r.source = g.value("source", std::string());
+        r.target = g.value("target", std::string());
+        r.target_state = g.value("target_state", std::string());
+        r.target_members = g.value("target_members", 0);
+        const std::string status = g.at("status").get<std::string>();
+        auto st = group_status_from(status);
+        if (!st) return fail("unknown group status \"" + status + "\" (group " + r.group + ")");
+        r.status = *st;
+        r.reason = g.value("reason", std::string());
+        const Json& parts = g.at("partitions");
+        if (!parts.is_array())
+          return fail("malformed plan: partitions of group " + r.group + " is not an array");
+        for (const auto& q : parts) {
+          GroupPartition gp;
+          gp.topic = q.at("topic").get<std::string>();
+          gp.partition = q.at("partition").get<int32_t>();
+          gp.source_offset = q.at("source_offset").get<int64_t>();
+          if (q.contains("translated") && !q["translated"].is_null())
+            gp.translated = q["translated"].get<int64_t>();
+          gp.target_topic = q.at("target_topic").get<std::string>();
+          if (q.contains("target_offset") && !q["target_offset"].is_null())
+            gp.target_offset = q["target_offset"].get<int64_t>();
+          const std::string decision = q.at("decision").get<std::string>();
+          auto d = group_decision_from(decision);
+          if (!d) {
+            return fail("unknown group decision \"" + decision + "\" (group " + r.group + ", " +
+                        partition_label(gp) + ")");
+          }
+          gp.decision = *d;
+          gp.detail = q.value("detail", std::string());
+          r.partitions.push_back(std::move(gp));
+        }
+        p.groups.push_back(std::move(r));
+      }
+    }
     return p;
   } catch (const nlohmann::json::exception& e) {
     return fail(std::string("malformed plan: ") + e.what());
@@ -235,6 +380,9 @@ std::string render_text(const Plan& p, TextStyle st) {
     const char* code = c == Change::create ? "32" : c == Change::update ? "33" : "31";
     return std::string("\033[") + code + "m" + s + "\033[0m";
   };
+  // A warning (a group mirror must leave alone, an offset with no equivalent): bold yellow, so it stands
+  // apart from an update's plain yellow.
+  auto warn = [&](const std::string& s) { return st.color ? "\033[1;33m" + s + "\033[0m" : s; };
   std::ostringstream out;
   out << "Spec: " << p.spec.source;
   if (p.spec.commit) out << " at " << p.spec.commit->substr(0, 12);
@@ -257,6 +405,47 @@ std::string render_text(const Plan& p, TextStyle st) {
       for (const Action* a : actions) {
         out << "  " << color(change_of(a->kind), action_title(*a)) << "\n";
         for (const auto& line : details(*a)) out << "      " << line << "\n";
+      }
+    }
+    out << "\n";
+  }
+  if (!p.groups.empty()) {
+    // Columns aligned over the whole section; padding is computed on the plain text, then coloured.
+    auto pad = [](const std::string& s, size_t w) {
+      return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
+    };
+    size_t wg = 0, wf = 0, ws = 0, wp = 0, wsrc = 0, wt = 0;
+    auto source_col = [](const GroupPartition& gp) { return "source " + std::to_string(gp.source_offset); };
+    auto target_col = [](const GroupPartition& gp) {
+      return "target " + offset_or(gp.translated, "-") + " (now " + offset_or(gp.target_offset, "none") + ")";
+    };
+    for (const auto& r : p.groups) {
+      wg = std::max(wg, r.group.size());
+      wf = std::max(wf, r.flow.size());
+      ws = std::max(ws, std::string(group_status_name(r.status)).size());
+      for (const auto& gp : r.partitions) {
+        wp = std::max(wp, partition_label(gp).size());
+        wsrc = std::max(wsrc, source_col(gp).size());
+        wt = std::max(wt, target_col(gp).size());
+      }
+    }
+    out << "Consumer groups (" << p.groups.size() << "):\n";
+    for (const auto& r : p.groups) {
+      const std::string status = pad(group_status_name(r.status), ws);
+      out << "  " << pad(r.group, wg) << "  " << pad(r.flow, wf) << "  "
+          << (r.status == GroupStatus::skipped_active ? warn(status)
+              : r.status == GroupStatus::sync         ? color(Change::update, status)
+                                                      : status)
+          << "  " << members_text(r) << "\n";
+      if (reason_worth_showing(r)) out << "    # " << r.reason << "\n";
+      for (const auto& gp : r.partitions) {
+        const std::string note = decision_note(r, gp);
+        out << "    " << pad(partition_label(gp), wp) << "  " << pad(source_col(gp), wsrc) << "  ->  "
+            << pad(target_col(gp), wt) << "  "
+            << (partition_writes(gp) && r.writes()           ? color(Change::update, note)
+                : gp.decision == GroupDecision::before_start ? warn(note)
+                                                             : note)
+            << "\n";
       }
     }
     out << "\n";
@@ -337,6 +526,33 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
       }
     }
   }
+  // Consumer groups: one item per group (all its partition rows), so a group is never cut in half.
+  std::vector<std::string> groups;
+  int to_sync = 0, in_sync = 0, skipped = 0;
+  for (const auto& r : p.groups) {
+    to_sync += r.status == GroupStatus::sync, in_sync += r.status == GroupStatus::in_sync;
+    skipped += r.status == GroupStatus::skipped_active;
+    std::string item;
+    const std::string status = group_status_name(r.status);
+    std::string first = "| " + cell(r.group) + " | " + cell(r.flow) + " | " +
+                        (r.status == GroupStatus::skipped_active ? "**" + status + "**" : status) + "<br>" +
+                        cell(members_text(r)) + " | ";
+    for (size_t i = 0; i < r.partitions.size(); ++i) {
+      const GroupPartition& gp = r.partitions[i];
+      const bool written = partition_writes(gp) && r.writes();
+      std::string note = decision_note(r, gp);
+      if (partition_writes(gp) && !r.writes() && gp.translated)
+        note += "; translates to " + std::to_string(*gp.translated);
+      if (i == 0 && reason_worth_showing(r)) note = r.reason + "\n" + note;
+      item += (i == 0 ? first : std::string("| | | | ")) + cell(partition_label(gp)) + " | " +
+              std::to_string(gp.source_offset) + " | " + offset_or(gp.target_offset, "-") + " | " +
+              (written ? "**" + std::to_string(*gp.translated) + "**" : offset_or(gp.target_offset, "-")) +
+              " | " + cell(note) + " |\n";
+    }
+    if (r.partitions.empty())
+      item = first + "| | | | " + cell(r.reason) + " |\n";  // only from a hand-edited plan
+    groups.push_back(std::move(item));
+  }
   for (const auto& n : p.diagnostics) {
     std::string where = n.cluster;
     if (!n.resource.empty()) where += (where.empty() ? "" : ":") + n.resource;
@@ -350,6 +566,16 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
                            " action(s)</summary>\n\n```diff\n# " + legend + "\n";
   const std::string close = "```\n</details>\n";
   const std::string policy_head = "\n| policy | level | resource | result |\n|---|---|---|---|\n";
+  std::string group_counts;
+  for (const auto& [n, what] : {std::pair{to_sync, "to sync"}, std::pair{in_sync, "in sync"},
+                                std::pair{skipped, "skipped: in use on the target"}}) {
+    if (n > 0) group_counts += (group_counts.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+  }
+  const std::string groups_open =
+      "\n<details><summary>Consumer groups: " + std::to_string(p.groups.size()) + " (" + group_counts +
+      ")</summary>\n\n| group | flow | status | partition | source offset | target now | target after | note "
+      "|\n|---|---|---|---|---|---|---|---|\n";
+  const std::string groups_close = "\n</details>\n";
   const std::string notes_head = "\n**Notes**\n\n";
   const std::string foot = "\n<sub>fingerprint `" + p.fingerprint.substr(0, 16) + "`</sub>\n";
   const size_t kCutNote = 400;  // room kept for the note saying what was cut
@@ -357,6 +583,7 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
   if (!policies.empty()) fixed += policy_head.size();
   if (!actions.empty()) fixed += open.size() + close.size();
   if (!notes.empty()) fixed += notes_head.size();
+  if (!groups.empty()) fixed += groups_open.size() + groups_close.size();
   size_t budget = max_chars > fixed ? max_chars - fixed : 0;
   auto fit = [&](const std::vector<std::string>& items) {
     size_t n = 0;
@@ -366,6 +593,7 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
   const size_t policies_shown = fit(policies);
   const size_t actions_shown = fit(actions);
   const size_t notes_shown = fit(notes);
+  const size_t groups_shown = fit(groups);  // last: the writes themselves are actions
   auto join = [](const std::vector<std::string>& v, size_t n) {
     std::string out;
     for (size_t i = 0; i < n; ++i) out += v[i];
@@ -376,6 +604,7 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
   // Policy results first: a denied plan must be seen without opening anything.
   if (!policies.empty()) out += policy_head + join(policies, policies_shown);
   if (!actions.empty()) out += open + join(actions, actions_shown) + close;
+  if (!groups.empty()) out += groups_open + join(groups, groups_shown) + groups_close;
   std::vector<std::string> cut;
   auto count_cut = [&](size_t shown, size_t all, const std::string& what) {
     if (shown < all) cut.push_back(std::to_string(all - shown) + " of " + std::to_string(all) + " " + what);
@@ -383,6 +612,7 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
   count_cut(policies_shown, policies.size(), "policy results");
   count_cut(actions_shown, actions.size(), "actions");
   count_cut(notes_shown, notes.size(), "notes");
+  count_cut(groups_shown, groups.size(), "consumer groups");
   if (!cut.empty()) {
     std::string what;
     for (size_t i = 0; i < cut.size(); ++i) what += (i ? ", " : "") + cut[i];

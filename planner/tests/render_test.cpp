@@ -10,6 +10,7 @@
 #include <functional>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "common/testing/golden.h"
 #include "planner/render.h"
@@ -186,6 +187,47 @@ Plan large_plan() {
   return make_plan(s, states({a, ClusterBuilder("B")}));
 }
 
+// Consumer groups of one flow A -> B whose topics are already in sync: only group offsets change. Every
+// decision and status appears once: billing is written (one partition behind, one absent, one not yet
+// mirrored), fraud is in use on B and left alone, reporting is in sync (with a partition from before
+// mirroring began), analytics is ahead on B (kept) and replay rewound on A (followed back).
+offsets::PartitionOffsetMap lockstep(int64_t up, int64_t down, int64_t count) {
+  offsets::PartitionOffsetMap m;
+  EXPECT_TRUE(m.begin(up, down).ok());
+  for (int64_t i = 0; i < count; ++i) EXPECT_TRUE(m.record(up + i, down + i).ok());
+  return m;
+}
+
+Plan consumer_groups_plan() {
+  const auto s = one_flow();
+  ClusterState a = ClusterBuilder("A").topic("orders", 2).topic("payments", 1).build();
+  ClusterState b = ClusterBuilder("B")
+                       .internal_topics("A")
+                       .topic("A.orders", 2)
+                       .topic("A.payments", 1)
+                       .applied("A-to-B", flow_revision(s.flows[0]))
+                       .build();
+  b.offset_maps["A-to-B"][{"orders", 0}] = lockstep(0, 1000, 100);    // 0..99 -> 1000..1099
+  b.offset_maps["A-to-B"][{"orders", 1}] = lockstep(500, 2000, 100);  // began at 500
+  b.offset_maps["A-to-B"][{"payments", 0}] = lockstep(0, 300, 200);   // 0..199 -> 300..499
+  auto group = [](ClusterState& c, const std::string& id, std::string state, int members,
+                  std::map<std::pair<std::string, int32_t>, int64_t> offs) {
+    c.groups[id] = GroupState{id, std::move(state), members, std::move(offs)};
+  };
+  group(a, "billing", "Stable", 3, {{{"orders", 0}, 42}, {{"orders", 1}, 550}, {{"payments", 0}, 250}});
+  group(b, "billing", "Empty", 0, {{{"A.orders", 0}, 1010}});
+  group(a, "fraud", "Stable", 1, {{{"orders", 0}, 60}});
+  group(b, "fraud", "Stable", 2, {{{"A.orders", 0}, 1010}});
+  group(a, "reporting", "Empty", 0, {{{"orders", 0}, 99}, {{"orders", 1}, 10}});
+  group(b, "reporting", "Empty", 0, {{{"A.orders", 0}, 1099}});
+  group(a, "analytics", "Stable", 1, {{{"payments", 0}, 50}});
+  group(b, "analytics", "Empty", 0, {{{"A.payments", 0}, 380}});
+  group(a, "replay", "Stable", 1, {{{"orders", 0}, 42}});
+  group(b, "replay", "Empty", 0, {{{"A.orders", 0}, 1080}});
+  b.checkpoints[{"A", "replay", "A.orders", 0}] = CheckpointState{80, 1080};
+  return make_plan(s, {{"A", a}, {"B", b}});
+}
+
 struct Scenario {
   std::string name;
   std::function<Plan()> build;
@@ -198,6 +240,7 @@ std::vector<Scenario> scenarios() {
       {"drift", [] { return drift_plan(false); }},
       {"allow-delete", [] { return drift_plan(true); }},
       {"large", large_plan},
+      {"consumer-groups", consumer_groups_plan},
   };
 }
 
@@ -276,6 +319,20 @@ TEST(Scenarios, ShowWhatTheyAreAbout) {
   EXPECT_EQ(of_kind(del, ActionKind::delete_acl).size(), 1u) << render_text(del);
 
   EXPECT_NE(render_markdown(large_plan()).find("_Cut to stay under"), std::string::npos);
+
+  const Plan groups = consumer_groups_plan();
+  std::set<std::string> decisions, statuses;
+  for (const auto& r : groups.groups) {
+    statuses.insert(group_status_name(r.status));
+    for (const auto& gp : r.partitions) decisions.insert(group_decision_name(gp.decision));
+  }
+  EXPECT_EQ(statuses, (std::set<std::string>{"sync", "in_sync", "skipped_active"})) << render_text(groups);
+  EXPECT_EQ(decisions,
+            (std::set<std::string>{"write", "in_sync", "keep_ahead", "rewound", "not_yet", "before_start"}))
+      << render_text(groups);
+  for (const auto& a : groups.actions) {
+    EXPECT_EQ(a.kind, ActionKind::sync_group_offsets) << render_text(groups);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -347,7 +404,8 @@ TEST(Json, TopLevelShapeFollowsTheDesign) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"format_version", "spec", "fingerprint", "actions", "summary",
-                                            "policy_results", "diagnostics"}));
+                                            "policy_results", "diagnostics", "group_offsets"}));
+  EXPECT_EQ(j["group_offsets"], Json::array());
   EXPECT_EQ(j["format_version"], "1");
   EXPECT_EQ(j["spec"]["commit"], kCommit);
   EXPECT_TRUE(Json::parse(render_json(first_plan()))["spec"]["commit"].is_null());
@@ -405,6 +463,321 @@ TEST(Json, ParseRejectsMissingOrMistypedFields) {
   EXPECT_NE(without([](Json& j) { j["summary"]["create"] = "many"; }).find("malformed plan"),
             std::string::npos);
   EXPECT_NE(without([](Json& j) { j["actions"] = "none"; }).find("malformed plan"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Consumer groups, from a hand-made plan (independent of how the planner judges groups)
+
+GroupPartition gpart(std::string topic, int32_t partition, int64_t source, std::optional<int64_t> translated,
+                     std::optional<int64_t> target, GroupDecision d, std::string detail = "") {
+  std::string target_topic = "A." + topic;
+  return {std::move(topic),        partition, source, translated,
+          std::move(target_topic), target,    d,      std::move(detail)};
+}
+
+// One group per status and every decision: billing is written, fraud is in use on B, reporting is in sync.
+Plan hand_groups_plan() {
+  Plan p;
+  p.spec.source = "mirror.yaml";
+  p.fingerprint = "0123456789abcdef0123456789abcdef";
+  GroupReport billing{"A-to-B",
+                      "billing",
+                      "A",
+                      "B",
+                      "Empty",
+                      0,
+                      GroupStatus::sync,
+                      "the group is behind on B and has no members",
+                      {}};
+  billing.partitions = {
+      gpart("orders", 0, 42, 1042, 1010, GroupDecision::write),
+      gpart("orders", 1, 7, 2007, std::nullopt, GroupDecision::write),
+      gpart("orders", 2, 42, 1042, 1080, GroupDecision::rewound,
+            "the source group moved back from offset 80 to 42"),
+      gpart("payments", 0, 250, std::nullopt, 380, GroupDecision::not_yet,
+            "mirrored up to source offset 200 so far"),
+  };
+  GroupReport fraud{"A-to-B",
+                    "fraud",
+                    "A",
+                    "B",
+                    "Stable",
+                    2,
+                    GroupStatus::skipped_active,
+                    "the group is in use on B (state Stable, 2 member(s)): mirror never writes offsets of a "
+                    "group with members; stop its consumers there or let them be",
+                    {gpart("orders", 0, 60, 1060, 1010, GroupDecision::write)}};
+  GroupReport reporting{"A-to-B",           "reporting", "A", "B", "absent", 0, GroupStatus::in_sync,
+                        "nothing to write", {}};
+  reporting.partitions = {
+      gpart("orders", 0, 99, 1099, 1099, GroupDecision::in_sync),
+      gpart("orders", 1, 10, std::nullopt, std::nullopt, GroupDecision::before_start,
+            "mirroring of this partition starts at source offset 500"),
+      gpart("payments", 0, 50, 350, 380, GroupDecision::keep_ahead,
+            "the target group is at 380, ahead of 350: offsets are never moved backwards"),
+  };
+  p.groups = {billing, fraud, reporting};
+  p.actions.push_back(
+      {ActionKind::sync_group_offsets, "A-to-B", "B", "billing",
+       Json{{"state", "Empty"},
+            {"members", 0},
+            {"offsets", Json::array({Json{{"topic", "A.orders"}, {"partition", 0}, {"offset", 1010}},
+                                     Json{{"topic", "A.orders"}, {"partition", 2}, {"offset", 1080}}})}},
+       Json{{"offsets", Json::array({Json{{"topic", "A.orders"},
+                                          {"partition", 0},
+                                          {"offset", 1042},
+                                          {"source_topic", "orders"},
+                                          {"source_offset", 42}},
+                                     Json{{"topic", "A.orders"},
+                                          {"partition", 1},
+                                          {"offset", 2007},
+                                          {"source_topic", "orders"},
+                                          {"source_offset", 7}},
+                                     Json{{"topic", "A.orders"},
+                                          {"partition", 2},
+                                          {"offset", 1042},
+                                          {"source_topic", "orders"},
+                                          {"source_offset", 42}}})}},
+       "the group is behind on B and has no members"});
+  p.summary.update = 1;
+  p.summary.no_op = 2;
+  return p;
+}
+
+TEST(Groups, JsonRoundTripKeepsEveryFieldAndRendersByteIdentically) {
+  const Plan p = hand_groups_plan();
+  const std::string json = render_json(p);
+  auto back = parse_json(json);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(render_json(*back), json);
+  EXPECT_EQ(render_text(*back), render_text(p));
+  EXPECT_EQ(render_text(*back, {.color = true}), render_text(p, {.color = true}));
+  EXPECT_EQ(render_markdown(*back), render_markdown(p));
+  ASSERT_EQ(back->groups.size(), p.groups.size());
+  for (size_t i = 0; i < p.groups.size(); ++i) {
+    const GroupReport &x = p.groups[i], &y = back->groups[i];
+    EXPECT_EQ(
+        std::tie(x.flow, x.group, x.source, x.target, x.target_state, x.target_members, x.status, x.reason),
+        std::tie(y.flow, y.group, y.source, y.target, y.target_state, y.target_members, y.status, y.reason));
+    ASSERT_EQ(x.partitions.size(), y.partitions.size());
+    for (size_t k = 0; k < x.partitions.size(); ++k) {
+      const GroupPartition &a = x.partitions[k], &b = y.partitions[k];
+      EXPECT_EQ(std::tie(a.topic, a.partition, a.source_offset, a.translated, a.target_topic, a.target_offset,
+                         a.decision, a.detail),
+                std::tie(b.topic, b.partition, b.source_offset, b.translated, b.target_topic, b.target_offset,
+                         b.decision, b.detail));
+    }
+  }
+}
+
+TEST(Groups, JsonShapeHasNullsForMissingOffsets) {
+  const Json j = Json::parse(render_json(hand_groups_plan()));
+  ASSERT_EQ(j["group_offsets"].size(), 3u);
+  const Json& g = j["group_offsets"][0];
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : g.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"flow", "group", "source", "target", "target_state",
+                                            "target_members", "status", "reason", "partitions"}));
+  EXPECT_EQ(g["status"], "sync");
+  EXPECT_EQ(g["partitions"][0], Json({{"topic", "orders"},
+                                      {"partition", 0},
+                                      {"source_offset", 42},
+                                      {"translated", 1042},
+                                      {"target_topic", "A.orders"},
+                                      {"target_offset", 1010},
+                                      {"decision", "write"},
+                                      {"detail", ""}}));
+  EXPECT_TRUE(g["partitions"][1]["target_offset"].is_null());
+  EXPECT_TRUE(g["partitions"][3]["translated"].is_null());
+  EXPECT_EQ(g["partitions"][3]["decision"], "not_yet");
+}
+
+TEST(Groups, PlansSavedBeforeGroupSyncStillParse) {
+  Json j = Json::parse(render_json(drift_plan(false)));
+  j.erase("group_offsets");
+  auto back = parse_json(j.dump());
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_TRUE(back->groups.empty());
+  EXPECT_EQ(render_json(*back), render_json(drift_plan(false)));
+}
+
+TEST(Groups, ParseRejectsUnknownNamesAndMalformedGroups) {
+  const Json good = Json::parse(render_json(hand_groups_plan()));
+  auto edited = [&](const std::function<void(Json&)>& edit) {
+    Json j = good;
+    edit(j);
+    return parse_error(j.dump());
+  };
+  EXPECT_EQ(edited([](Json& j) { j["group_offsets"][0]["partitions"][1]["decision"] = "guess"; }),
+            "unknown group decision \"guess\" (group billing, orders[1])");
+  EXPECT_EQ(edited([](Json& j) { j["group_offsets"][1]["status"] = "forced"; }),
+            "unknown group status \"forced\" (group fraud)");
+  EXPECT_EQ(edited([](Json& j) { j["group_offsets"] = "none"; }),
+            "malformed plan: group_offsets is not an array");
+  EXPECT_EQ(edited([](Json& j) { j["group_offsets"][0]["partitions"] = 3; }),
+            "malformed plan: partitions of group billing is not an array");
+  for (const char* k : {"topic", "partition", "source_offset", "target_topic", "decision"}) {
+    EXPECT_NE(
+        edited([&](Json& j) { j["group_offsets"][0]["partitions"][0].erase(k); }).find("malformed plan"),
+        std::string::npos)
+        << k;
+  }
+  EXPECT_NE(edited([](Json& j) { j["group_offsets"][0].erase("group"); }).find("malformed plan"),
+            std::string::npos);
+  EXPECT_NE(edited([](Json& j) {
+              j["group_offsets"][0]["partitions"][0]["translated"] = "soon";
+            }).find("malformed plan"),
+            std::string::npos);
+  EXPECT_NE(edited([](Json& j) { j["group_offsets"][0]["target_members"] = "two"; }).find("malformed plan"),
+            std::string::npos);
+}
+
+TEST(Groups, SyncActionDetailsListEachPartitionWritten) {
+  const std::string t = render_text(hand_groups_plan());
+  EXPECT_NE(t.find("  ~ sync_group_offsets B:billing\n"
+                   "      # the group is behind on B and has no members\n"
+                   "      A.orders[0]: 1010 -> 1042  (source orders[0] at 42)\n"
+                   "      A.orders[1]: (none) -> 2007  (source orders[1] at 7)\n"
+                   "      A.orders[2]: 1080 -> 1042  (source orders[2] at 42)\n"),
+            std::string::npos)
+      << t;
+  const std::string md = render_markdown(hand_groups_plan());
+  EXPECT_NE(md.find("!     A.orders[1]: (none) -> 2007  (source orders[1] at 7)\n"), std::string::npos) << md;
+}
+
+TEST(Groups, SyncActionDetailsSurviveAHandEditedSavedPlan) {
+  Plan p = hand_groups_plan();
+  p.actions[0].before = nullptr;
+  p.actions[0].after = Json{{"offsets", Json::array({Json{{"topic", "A.orders"}}, Json(7)})}};
+  const std::string t = render_text(p);
+  EXPECT_NE(t.find("A.orders[?]: (none) -> ?  (source ?[?] at ?)"), std::string::npos) << t;
+}
+
+TEST(Groups, TextListsEachGroupWithItsStatusAndEachPartitionWithItsDecision) {
+  const std::string t = render_text(hand_groups_plan());
+  const size_t section = t.find("Consumer groups (3):\n");
+  ASSERT_NE(section, std::string::npos) << t;
+  EXPECT_LT(t.find("sync_group_offsets"), section);  // after the actions
+  EXPECT_LT(section, t.find("Plan: 0 to add, 1 to change, 0 to destroy."));
+  EXPECT_NE(
+      t.find("  billing    A-to-B  sync            target Empty, 0 member(s)\n"
+             "    # the group is behind on B and has no members\n"
+             "    orders[0]    source 42   ->  target 1042 (now 1010)  write\n"
+             "    orders[1]    source 7    ->  target 2007 (now none)  write\n"
+             "    orders[2]    source 42   ->  target 1042 (now 1080)  rewound: the source group moved "
+             "back from offset 80 to 42\n"
+             "    payments[0]  source 250  ->  target - (now 380)      not_yet: mirrored up to source offset "
+             "200 so far\n"),
+      std::string::npos)
+      << t;
+  // A group in use is listed with its reason, and its partitions say they are not written.
+  EXPECT_NE(t.find("  fraud      A-to-B  skipped_active  target Stable, 2 member(s)\n"
+                   "    # the group is in use on B (state Stable, 2 member(s)): mirror never writes"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("    orders[0]    source 60   ->  target 1060 (now 1010)  write (not written)\n"),
+            std::string::npos)
+      << t;
+  // "nothing to write" only repeats in_sync.
+  EXPECT_NE(
+      t.find("  reporting  A-to-B  in_sync         target absent\n"
+             "    orders[0]    source 99   ->  target 1099 (now 1099)  in_sync\n"
+             "    orders[1]    source 10   ->  target - (now none)     before_start: mirroring of this "
+             "partition starts at source offset 500\n"
+             "    payments[0]  source 50   ->  target 350 (now 380)    keep_ahead: the target group is at "
+             "380, ahead of 350: offsets are never moved backwards\n"),
+      std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("nothing to write"), std::string::npos) << t;
+}
+
+TEST(Groups, TextHasNoGroupSectionWithoutGroups) {
+  EXPECT_EQ(render_text(drift_plan(false)).find("Consumer groups"), std::string::npos);
+  EXPECT_EQ(render_markdown(drift_plan(false)).find("Consumer groups"), std::string::npos);
+}
+
+TEST(Groups, TextColoursAGroupInUseAsAWarning) {
+  const std::string c = render_text(hand_groups_plan(), {.color = true});
+  EXPECT_NE(c.find("\033[1;33mskipped_active\033[0m"), std::string::npos) << c;
+  EXPECT_NE(c.find("\033[33msync          \033[0m"), std::string::npos) << c;
+  EXPECT_NE(c.find("\033[33mwrite\033[0m"), std::string::npos) << c;
+  EXPECT_NE(c.find("\033[1;33mbefore_start: "), std::string::npos) << c;
+  EXPECT_NE(c.find("  write (not written)\n"), std::string::npos) << c;  // not coloured as a change
+}
+
+// Syncing groups is an update of the groups, not a new kind of change: the closing line is unchanged.
+TEST(Groups, SummaryLineCountsTheSyncAsAChange) {
+  const std::string t = render_text(hand_groups_plan());
+  EXPECT_TRUE(
+      t.ends_with("2 resource(s) already match the spec.\nPlan: 0 to add, 1 to change, 0 to destroy.\n"))
+      << t;
+}
+
+TEST(Groups, MarkdownTableHasOneRowPerPartition) {
+  const std::string md = render_markdown(hand_groups_plan());
+  const size_t table = md.find(
+      "| group | flow | status | partition | source offset | target now | target after | note |\n"
+      "|---|---|---|---|---|---|---|---|\n");
+  ASSERT_NE(table, std::string::npos) << md;
+  EXPECT_NE(md.find("<details><summary>Consumer groups: 3 (1 to sync, 1 in sync, 1 skipped: in use on the "
+                    "target)</summary>"),
+            std::string::npos)
+      << md;
+  EXPECT_LT(md.find("```diff"), table);
+  EXPECT_NE(
+      md.find("| billing | A-to-B | sync<br>target Empty, 0 member(s) | orders[0] | 42 | 1010 | **1042** | "
+              "the group is behind on B and has no members<br>write |\n"
+              "| | | | orders[1] | 7 | - | **2007** | write |\n"),
+      std::string::npos)
+      << md;
+  EXPECT_NE(
+      md.find("| | | | payments[0] | 250 | 380 | 380 | not_yet: mirrored up to source offset 200 so far |\n"),
+      std::string::npos)
+      << md;
+  // A group in use: its reason, and what would have been written.
+  EXPECT_NE(
+      md.find("| fraud | A-to-B | **skipped_active**<br>target Stable, 2 member(s) | orders[0] | 60 | 1010 | "
+              "1010 | the group is in use on B"),
+      std::string::npos)
+      << md;
+  EXPECT_NE(md.find("<br>write (not written); translates to 1060 |\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("| | | | orders[1] | 10 | - | - | before_start: "), std::string::npos) << md;
+  // Every row has the table's 8 cells.
+  for (size_t at = md.find("| billing |"); at != std::string::npos && md.compare(at, 1, "|") == 0;
+       at = md.find('\n', at) + 1) {
+    const std::string row = md.substr(at, md.find('\n', at) - at);
+    EXPECT_EQ(std::count(row.begin(), row.end(), '|') - std::count(row.begin(), row.end(), '\\'), 9) << row;
+  }
+}
+
+TEST(Groups, AGroupWithoutPartitionsStillGetsARow) {
+  Plan p = hand_groups_plan();
+  p.groups[1].partitions.clear();
+  const std::string md = render_markdown(p);
+  EXPECT_NE(md.find("| fraud | A-to-B | **skipped_active**<br>target Stable, 2 member(s) | | | | | the group "
+                    "is in use"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(render_text(p).find("  fraud      A-to-B  skipped_active"), std::string::npos) << render_text(p);
+}
+
+TEST(Markdown, ManyGroupsAreCutLikeActionsAndCounted) {
+  Plan p = hand_groups_plan();
+  const GroupReport model = p.groups[2];
+  for (int i = 0; i < 400; ++i) {
+    GroupReport r = model;
+    r.group = "tenant-" + std::to_string(1000 + i) + "-consumer-group";
+    p.groups.push_back(r);
+  }
+  for (size_t limit : {5000u, 20000u, 65000u}) {
+    const std::string md = render_markdown(p, limit);
+    EXPECT_LE(md.size(), limit);
+    EXPECT_NE(md.find(" of 403 consumer groups are not shown"), std::string::npos)
+        << md.substr(md.size() - 600);
+    EXPECT_NE(md.find("| billing |"), std::string::npos);  // groups are kept in order, whole
+    EXPECT_NE(md.find("```diff"), std::string::npos);      // the actions come first
+  }
+  EXPECT_EQ(render_markdown(hand_groups_plan()).find("_Cut to stay under"), std::string::npos);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
-#include "engine/offset_map.h"
+#include "offsets/offset_map.h"
 
 #include <algorithm>
 #include <limits>
 #include <span>
 
-namespace mirror::engine {
+namespace mirror::offsets {
 namespace {
 
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
@@ -422,4 +422,4 @@ Result<void, std::string> apply_delta(PartitionOffsetMap& map, std::string_view 
   return {};
 }
 
-}  // namespace mirror::engine
+}  // namespace mirror::offsets

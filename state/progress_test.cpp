@@ -1,9 +1,9 @@
 // The progress record format (docs/engine.md): round trip, and refusal of anything it cannot trust.
-#include "engine/progress.h"
+#include "state/progress.h"
 
 #include <gtest/gtest.h>
 
-namespace mirror::engine {
+namespace mirror::state {
 namespace {
 
 TEST(Progress, RoundTripsWithTheOffsetMap) {
@@ -57,4 +57,4 @@ TEST(Progress, KeysAndStatus) {
 }
 
 }  // namespace
-}  // namespace mirror::engine
+}  // namespace mirror::state

@@ -9,11 +9,11 @@
 #include <string>
 #include <string_view>
 
-#include "engine/offset_map.h"
+#include "offsets/offset_map.h"
 #include "kafka/client_config.h"
 #include "kafka/error.h"
 
-namespace mirror::engine {
+namespace mirror::state {
 
 inline constexpr const char* kProgressTopic = "mirror.progress.internal";
 // Leases of running engines (one per flow): a standby waits on it (state/lease.h).
@@ -24,7 +24,7 @@ struct PartitionProgress {
   std::string source_topic;
   int32_t partition = 0;
   std::string target_topic;
-  PartitionOffsetMap map;  // map.scanned_up(): the next source offset to read
+  offsets::PartitionOffsetMap map;  // map.scanned_up(): the next source offset to read
   int64_t skipped = 0;     // records lost upstream before they were mirrored (total)
   std::string updated_at;  // UTC
 };
@@ -57,4 +57,4 @@ kafka::Result<void> ensure_progress_topic(const kafka::ClientConfig& target, int
 kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::ClientConfig& target,
                                                               std::string_view prefix);
 
-}  // namespace mirror::engine
+}  // namespace mirror::state

@@ -1,4 +1,4 @@
-#include "engine/progress.h"
+#include "state/progress.h"
 
 #include <openssl/evp.h>
 
@@ -11,7 +11,7 @@
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 
-namespace mirror::engine {
+namespace mirror::state {
 
 namespace {
 using Json = nlohmann::ordered_json;
@@ -55,7 +55,7 @@ std::string to_json(const PartitionProgress& p) {
               {"next_target_offset", p.map.next_down()},
               {"skipped", p.skipped},
               {"updated_at", p.updated_at},
-              {"offset_map", base64(encode(p.map))}}
+              {"offset_map", base64(offsets::encode(p.map))}}
       .dump();
 }
 
@@ -76,7 +76,7 @@ std::optional<PartitionProgress> progress_from_json(std::string_view text, std::
     p.updated_at = j.value("updated_at", std::string());
     auto bytes = unbase64(j.at("offset_map").get<std::string>());
     if (!bytes) return bad("offset_map is not base64");
-    auto map = decode(*bytes);
+    auto map = offsets::decode(*bytes);
     if (!map) return bad("offset_map: " + map.error());
     p.map = std::move(*map);
     if (p.map.scanned_up() != j.at("next_offset").get<int64_t>()) {
@@ -193,4 +193,4 @@ kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::Clien
   return out;
 }
 
-}  // namespace mirror::engine
+}  // namespace mirror::state

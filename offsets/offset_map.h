@@ -18,7 +18,7 @@
 
 #include "common/result.h"
 
-namespace mirror::engine {
+namespace mirror::offsets {
 
 // Source offset up+i was copied to target offset down+i, for 0 <= i < length (length >= 1).
 struct Run {
@@ -135,4 +135,4 @@ std::string encode_delta(const PartitionOffsetMap& map, size_t since_run_index);
 // or when the delta and the map disagree (about a source offset both cover, or about the start).
 Result<void, std::string> apply_delta(PartitionOffsetMap& map, std::string_view bytes);
 
-}  // namespace mirror::engine
+}  // namespace mirror::offsets

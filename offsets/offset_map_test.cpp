@@ -1,4 +1,4 @@
-#include "engine/offset_map.h"
+#include "offsets/offset_map.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace mirror::engine {
+namespace mirror::offsets {
 
 // Readable failures.
 void PrintTo(const Translation& t, std::ostream* os) { *os << kind_name(t.kind) << "(" << t.offset << ")"; }
@@ -670,4 +670,4 @@ TEST(OffsetMapFuzz, MutatedEncodings) {
 }
 
 }  // namespace
-}  // namespace mirror::engine
+}  // namespace mirror::offsets
