@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "apply/group_offsets.h"
 #include "common/version.h"
 #include "kafka/admin.h"
 #include "state/state.h"
@@ -63,6 +64,7 @@ class Executor {
   }
 
   Report run(const spec::Spec& spec) {
+    spec_ = &spec;
     // Consecutive actions of one kind on one cluster form one batch (the plan is sorted that way).
     size_t i = 0;
     while (i < plan_.actions.size()) {
@@ -244,6 +246,27 @@ class Executor {
         }
         break;
       }
+      case ActionKind::sync_group_offsets: {
+        for (size_t k = from; k < to; ++k) {
+          const Action& act = plan_.actions[k];
+          const spec::Flow* flow = spec_ ? spec_->flow(act.flow) : nullptr;
+          if (!flow) {
+            set(k, false, "flow " + act.flow + " is not in the spec");
+            continue;
+          }
+          auto w = group_write_from_action(act, flow->source);
+          if (!w) {
+            set(k, false, "the plan's offsets are not understood (edited by hand?): " + w.error());
+            continue;
+          }
+          const GroupWriteResult r = write_group_offsets(*a, clusters_.at(act.cluster), *w);
+          // Offsets written but a checkpoint not: the consumers are where they should be; say so.
+          set(k, r.written, r.written ? "" : r.message);
+          if (r.written && !r.message.empty())
+            report_.state_errors.push_back(act.resource + ": " + r.message);
+        }
+        break;
+      }
       default:
         for (size_t k = from; k < to; ++k)
           set(k, false, "this version of mirror cannot apply this action yet");
@@ -408,6 +431,7 @@ class Executor {
     }
   }
 
+  const spec::Spec* spec_ = nullptr;
   const planner::Plan& plan_;
   const std::map<std::string, kafka::ClientConfig>& clusters_;
   const Options& options_;

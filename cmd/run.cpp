@@ -37,6 +37,11 @@ void add_engine_flags(CLI::App& sub, EngineFlags& f) {
                  "Seconds between looks for new source topics and partitions")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  sub.add_option("--group-sync-interval", f.group_sync_interval_s,
+                 "Seconds between consumer-group offset syncs to the target (flows with "
+                 "groups.sync_offsets)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
 }
 
 CLI::App* add_run(CLI::App& app, RunOptions& o) {
@@ -113,6 +118,7 @@ int run_engine(const spec::Spec& spec, const SpecOptions& spec_options,
   engine::EngineOptions eo;
   eo.commit_interval = std::chrono::milliseconds(flags.commit_interval_ms);
   eo.discovery_interval = std::chrono::seconds(flags.discovery_interval_s);
+  eo.group_sync_interval = std::chrono::seconds(flags.group_sync_interval_s);
   eo.owner = owner();
   eo.log = [log](const std::string& line) { log("mirror: " + line); };
   eo.audit = [log](const std::string& line) { log(line); };

@@ -17,6 +17,7 @@ struct EngineFlags {
   std::string metrics_addr = "127.0.0.1:9464";
   int commit_interval_ms = 1000;
   int discovery_interval_s = 10;
+  int group_sync_interval_s = 5;
 };
 void add_engine_flags(CLI::App& sub, EngineFlags& f);
 

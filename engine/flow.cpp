@@ -15,11 +15,14 @@
 #include <thread>
 
 #include "apply/apply.h"
+#include "apply/group_offsets.h"
 #include "common/identity.h"
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "observe/observe.h"
+#include "offsets/mm2_format.h"
+#include "planner/group_sync.h"
 #include "planner/plan.h"
 #include "state/lease.h"
 #include "state/progress.h"
@@ -92,8 +95,10 @@ EngineMetrics::EngineMetrics(Registry& r)
       duplicates(r.counter("mirror_duplicate_records_total",
                            "Records written again after a restart (at-least-once delivery)", {"flow"})),
       state(r.gauge("mirror_flow_state", "1 for the flow's current state", {"flow", "state"})),
-      partitions(
-          r.gauge("mirror_partitions_assigned", "Source partitions this engine replicates", {"flow"})) {}
+      partitions(r.gauge("mirror_partitions_assigned", "Source partitions this engine replicates", {"flow"})),
+      group_offsets(r.counter("mirror_group_offsets_synced_total",
+                              "Consumer-group partitions whose translated offset was written to the target",
+                              {"flow", "group"})) {}
 
 const char* flow_state_name(FlowState s) {
   switch (s) {
@@ -569,6 +574,97 @@ struct FlowRunner::Session {
     return d;
   }
 
+  // ---- consumer-group offsets (planner/group_sync.h), every group_sync_interval beside the data path ----
+  using Maps = std::map<std::pair<std::string, int32_t>, PartitionOffsetMap>;
+  std::optional<kafka::Admin> gs_src, gs_dst;
+  std::optional<std::map<planner::CheckpointKey, planner::CheckpointState>> checkpoints;
+  std::set<std::string> announced_skips;
+  // Declared after what a round uses: destroyed first, it waits for a running round to end.
+  std::future<std::string> group_sync;  // "" or the round's error
+
+  // On the group-sync thread only (rounds never overlap); `maps` is a snapshot taken on the data path.
+  std::string sync_groups(Maps maps, std::set<std::string> topics) {
+    try {
+      if (!gs_src) gs_src.emplace(must(kafka::Admin::connect(source), "connect to the source"));
+      if (!gs_dst) gs_dst.emplace(must(kafka::Admin::connect(target), "connect to the target"));
+      if (!checkpoints) {  // once per session: what mirror (or MM2) checkpointed before
+        checkpoints.emplace();
+        const std::string topic = offsets::checkpoints_topic(flow.source);
+        for (const auto& t : must(gs_dst->list_topics(), "list the target topics")) {
+          if (t.name != topic) continue;
+          for (const auto& [k, v] : must(state::read_latest_of(target, topic), "read " + topic)) {
+            if (auto c = offsets::decode_checkpoint(k, v)) {
+              (*checkpoints)[{flow.source, c->group, c->topic, c->partition}] = {c->upstream_offset,
+                                                                                 c->downstream_offset};
+            }
+          }
+        }
+      }
+      auto selected = [this](const std::string& g) { return flow.replicates_group(g); };
+      planner::ClusterState src, dst;
+      src.alias = flow.source;
+      dst.alias = flow.target;
+      for (const auto& t : topics) src.topics[t] = planner::TopicState{t};
+      auto sg = observe::observe_groups(*gs_src, selected);
+      if (!sg) return "read the source's consumer groups: " + sg.error();
+      auto dg = observe::observe_groups(*gs_dst, selected);
+      if (!dg) return "read the target's consumer groups: " + dg.error();
+      src.groups = std::move(*sg);
+      dst.groups = std::move(*dg);
+      dst.offset_maps[flow.name] = std::move(maps);
+      dst.checkpoints = *checkpoints;
+      for (const auto& r : planner::group_reports(flow, src, dst)) {
+        if (r.status == planner::GroupStatus::skipped_active) {
+          if (announced_skips.insert(r.group).second) log("group " + r.group + ": " + r.reason);
+          continue;
+        }
+        announced_skips.erase(r.group);
+        if (!r.writes()) continue;
+        apply::GroupWrite w{r.group, flow.source, {}};
+        for (const auto& p : r.partitions) {
+          if (p.decision != planner::GroupDecision::write && p.decision != planner::GroupDecision::rewound)
+            continue;
+          w.offsets.push_back({p.target_topic, p.partition, *p.translated, p.source_offset});
+        }
+        const apply::GroupWriteResult res = apply::write_group_offsets(*gs_dst, target, w);
+        if (!res.written) {
+          log("group " + r.group + ": " + res.message);
+          continue;
+        }
+        for (const auto& o : w.offsets) {
+          (*checkpoints)[{flow.source, r.group, o.topic, o.partition}] = {o.source_offset, o.offset};
+        }
+        runner.metrics_.group_offsets.with({{"flow", flow.name}, {"group", r.group}})->inc(w.offsets.size());
+        if (!res.message.empty()) log("group " + r.group + ": " + res.message);
+      }
+    } catch (const SessionError& e) {
+      return e.message;
+    }
+    return "";
+  }
+
+  void maybe_sync_groups(Clock::time_point now, Clock::time_point& next) {
+    if (group_sync.valid() && group_sync.wait_for(milliseconds(0)) == std::future_status::ready) {
+      // A failed round is reported and retried next interval; replication goes on.
+      if (const std::string err = group_sync.get(); !err.empty()) {
+        runner.metrics_.errors.with({{"flow", flow.name}, {"kind", "group_sync"}})->inc();
+        log("consumer-group sync: " + err + " (retrying in " +
+            std::to_string(runner.options_.group_sync_interval.count() / 1000) + " s)");
+      }
+    }
+    if (!flow.groups.sync_offsets || group_sync.valid() || now < next) return;
+    next = now + runner.options_.group_sync_interval;
+    Maps maps;
+    std::set<std::string> topics;
+    for (const auto& s : slots) {
+      maps[{s.topic, s.partition}] = s.map;
+      topics.insert(s.topic);
+    }
+    group_sync = std::async(std::launch::async, [this, m = std::move(maps), t = std::move(topics)]() mutable {
+      return sync_groups(std::move(m), std::move(t));
+    });
+  }
+
   // ---- the session ----
   void run() {
     open_clients();
@@ -591,6 +687,7 @@ struct FlowRunner::Session {
 
     auto next_commit = Clock::now() + runner.options_.commit_interval;
     auto next_discovery = Clock::now() + runner.options_.discovery_interval;
+    auto next_group_sync = Clock::now();
     while (!stop.stop_requested()) {
       int got = 0;
       for (; got < 5000; ++got) {
@@ -625,9 +722,11 @@ struct FlowRunner::Session {
         add_partitions(d.wanted, {});
         next_discovery = Clock::now() + runner.options_.discovery_interval;
       }
+      maybe_sync_groups(now, next_group_sync);
       report_progress(false);
     }
     if (discovery.valid()) (void)discovery.get();  // let a running discovery round finish
+    if (group_sync.valid()) (void)group_sync.get();
     // Graceful stop: nothing more is read; what was sent is flushed and stored.
     log("stopping: flushing records in flight and storing progress");
     must(producer->flush(), "flush the target producer");

@@ -20,6 +20,7 @@ namespace mirror::engine {
 struct EngineOptions {
   std::chrono::milliseconds commit_interval{1'000};      // how often progress is stored
   std::chrono::milliseconds discovery_interval{10'000};  // how often new topics/partitions are looked for
+  std::chrono::milliseconds group_sync_interval{5'000};  // how often group offsets are synced
   std::chrono::milliseconds progress_log_interval{10'000};
   std::chrono::milliseconds lease_ttl{15'000};    // a standby takes over this long after a crash
   std::string owner;                              // "user@host pid N"
@@ -41,6 +42,7 @@ struct EngineMetrics {
   Family<Counter>& duplicates;
   Family<Gauge>& state;
   Family<Gauge>& partitions;
+  Family<Counter>& group_offsets;  // group partitions whose target offset mirror wrote
 };
 
 enum class FlowState { standby, starting, running, error, stopped };

@@ -132,6 +132,14 @@ Result<void> Consumer::assign(const std::vector<TopicPartitionOffset>& partition
   return {};
 }
 
+Result<void> Consumer::subscribe(const std::vector<std::string>& topics) {
+  PartitionListHandle l(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(l.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(client_->get(), l.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(client_->error(err, "", "subscribe"));
+  return {};
+}
+
 Result<void> Consumer::add(const std::vector<TopicPartitionOffset>& partitions) {
   learn_leaders(*client_, partitions);
   PartitionListHandle l(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));

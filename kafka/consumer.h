@@ -67,6 +67,10 @@ class Consumer {
   Result<void> assign(const std::vector<TopicPartitionOffset>& partitions);
   // Adds partitions to the assignment, or removes them, leaving the others' positions and prefetched
   // records untouched.
+  // Joins the consumer group (options.group_id) for these topics: the group gets this consumer as a
+  // member and Kafka assigns the partitions. mirror itself never subscribes (it assigns manually); tests
+  // and tools use this to act like an application's consumer.
+  Result<void> subscribe(const std::vector<std::string>& topics);
   Result<void> add(const std::vector<TopicPartitionOffset>& partitions);
   Result<void> remove(const std::vector<TopicPartition>& partitions);
   // The low and high watermarks librdkafka last saw in fetch responses for an assigned partition

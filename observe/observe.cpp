@@ -6,6 +6,8 @@
 
 #include "common/secrets.h"
 #include "kafka/admin.h"
+#include "offsets/mm2_format.h"
+#include "state/progress.h"
 #include "state/state.h"
 
 namespace mirror::observe {
@@ -141,27 +143,37 @@ Result<void, std::string> observe_details(kafka::Admin& admin, planner::ClusterS
   }
   if (scope.group_selected) {
     Timer t(options, st.alias + ": consumer groups");
-    auto groups = admin.list_groups();
-    if (!groups) return fail(fmt(groups.error()));
-    std::vector<std::string> ids;
-    for (const auto& g : *groups) {
-      if (scope.group_selected(g.group_id)) ids.push_back(g.group_id);
-    }
-    auto desc = admin.describe_groups(ids);
-    if (!desc) return fail(fmt(desc.error()));
-    for (const auto& d : *desc) {
-      planner::GroupState gs{d.group_id, kafka::group_state_name(d.state), d.member_count, {}};
-      auto offsets = admin.list_group_offsets(d.group_id);
-      if (!offsets) return fail(fmt(offsets.error()));
-      for (const auto& o : *offsets) gs.offsets[{o.topic, o.partition}] = o.offset;
-      st.groups[d.group_id] = std::move(gs);
-    }
-    t.done(std::to_string(ids.size()) + " selected of " + std::to_string(groups->size()));
+    auto groups = observe_groups(admin, scope.group_selected);
+    if (!groups) return fail(std::move(groups).error());
+    t.done(std::to_string(groups->size()) + " selected");
+    st.groups = std::move(*groups);
   }
   return {};
 }
 
 }  // namespace
+
+Result<std::map<std::string, planner::GroupState>, std::string> observe_groups(
+    kafka::Admin& admin, const std::function<bool(const std::string&)>& selected) {
+  std::map<std::string, planner::GroupState> out;
+  auto groups = admin.list_groups();
+  if (!groups) return fail(fmt(groups.error()));
+  std::vector<std::string> ids;
+  for (const auto& g : *groups) {
+    if (selected(g.group_id)) ids.push_back(g.group_id);
+  }
+  if (ids.empty()) return out;
+  auto desc = admin.describe_groups(ids);
+  if (!desc) return fail(fmt(desc.error()));
+  for (const auto& d : *desc) {
+    planner::GroupState gs{d.group_id, kafka::group_state_name(d.state), d.member_count, {}};
+    auto offsets = admin.list_group_offsets(d.group_id);
+    if (!offsets) return fail(fmt(offsets.error()));
+    for (const auto& o : *offsets) gs.offsets[{o.topic, o.partition}] = o.offset;
+    out[d.group_id] = std::move(gs);
+  }
+  return out;
+}
 
 Result<kafka::ClientConfig, std::string> client_config(const spec::Cluster& cluster,
                                                        const spec::Resolver& resolver,
@@ -232,13 +244,15 @@ Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(c
     }
   }
   for (auto& [alias, scope] : scopes) {
-    std::vector<const spec::Flow*> as_source;
+    // Groups a flow selects, on its source (what they committed) and on its target (where the
+    // translated offsets would go: same group ids).
+    std::vector<const spec::Flow*> touching;
     for (const auto& f : spec.flows) {
-      if (f.source == alias) as_source.push_back(&f);
+      if (f.source == alias || f.target == alias) touching.push_back(&f);
     }
-    if (!as_source.empty()) {
-      scope.group_selected = [as_source](const std::string& g) {
-        return std::any_of(as_source.begin(), as_source.end(),
+    if (!touching.empty()) {
+      scope.group_selected = [touching](const std::string& g) {
+        return std::any_of(touching.begin(), touching.end(),
                            [&](const spec::Flow* f) { return f->replicates_group(g); });
       };
     }
@@ -257,6 +271,50 @@ Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(c
     if (!records) return fail(fmt(records.error()));
     state::merge_into(*records, out[alias]);
     t.done(std::to_string(records->size()) + " applied flow(s)");
+  }
+  // What the engine recorded there: the offset maps (to translate group offsets) and the checkpoints.
+  for (const auto& alias : targets) {
+    planner::ClusterState& st = out[alias];
+    auto cfg = client_config(*spec.cluster(alias), resolver, options);
+    if (!cfg) return fail(std::move(cfg).error());
+    if (st.topics.count(state::kProgressTopic)) {
+      Timer t(options, alias + ": offset maps");
+      auto records = state::read_latest(*cfg, "progress/");
+      if (!records) return fail(fmt(records.error()));
+      for (const auto& [key, value] : *records) {
+        std::string why;
+        auto p = state::progress_from_json(value, &why);
+        if (!p) {
+          return fail("the engine's progress record " + key + " in " + alias + ":" + state::kProgressTopic +
+                      " is unreadable (" + why + "); it is written only by mirror: was it edited by hand?");
+        }
+        st.offset_maps[p->flow][{p->source_topic, p->partition}] = std::move(p->map);
+      }
+      t.done(std::to_string(records->size()) + " partition(s)");
+    }
+    std::set<std::string> sources;
+    for (const auto& f : spec.flows) {
+      if (f.target == alias) sources.insert(f.source);
+    }
+    for (const auto& source : sources) {
+      const std::string topic = offsets::checkpoints_topic(source);
+      if (!st.topics.count(topic)) continue;
+      Timer t(options, alias + ": " + topic);
+      auto records = state::read_latest_of(*cfg, topic);
+      if (!records) return fail(fmt(records.error()));
+      size_t bad = 0;
+      for (const auto& [key, value] : *records) {
+        auto c = offsets::decode_checkpoint(key, value);
+        if (!c) {
+          ++bad;  // not ours to judge (MM2 may have written it); ignored like MM2's client ignores it
+          continue;
+        }
+        st.checkpoints[{source, c->group, c->topic, c->partition}] = {c->upstream_offset,
+                                                                      c->downstream_offset};
+      }
+      t.done(std::to_string(records->size() - bad) + " checkpoint(s)" +
+             (bad ? ", " + std::to_string(bad) + " unreadable and ignored" : ""));
+    }
   }
   return out;
 }

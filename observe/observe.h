@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "kafka/admin.h"
 #include "kafka/client_config.h"
 #include "planner/cluster_state.h"
 #include "spec/spec.h"
@@ -37,6 +38,11 @@ struct Scope {
   std::set<std::string> config_topics;                     // topics whose configs are needed
   std::function<bool(const std::string&)> group_selected;  // groups whose offsets are needed
 };
+
+// The consumer groups `selected` picks on one cluster: state, members, committed offsets (one request
+// per group for the offsets). Used by observe_spec and by the engine's continuous group sync.
+Result<std::map<std::string, planner::GroupState>, std::string> observe_groups(
+    kafka::Admin& admin, const std::function<bool(const std::string&)>& selected);
 
 // Observes every cluster the spec's flows name. Admin round trips do not grow with the number of topics:
 // metadata, configs and ACLs are one request each per cluster; group offsets are one per selected group.

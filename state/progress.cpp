@@ -136,6 +136,12 @@ kafka::Result<void> ensure_progress_topic(const kafka::ClientConfig& target, int
 
 kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::ClientConfig& target,
                                                               std::string_view prefix) {
+  return read_latest_of(target, kProgressTopic, prefix);
+}
+
+kafka::Result<std::map<std::string, std::string>> read_latest_of(const kafka::ClientConfig& target,
+                                                                 const std::string& topic,
+                                                                 std::string_view prefix) {
   std::map<std::string, std::string> out;
   auto admin = kafka::Admin::connect(target);
   if (!admin) return fail(std::move(admin).error());
@@ -143,7 +149,7 @@ kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::Clien
   int64_t end = -1;
   const auto deadline = std::chrono::steady_clock::now() + target.timeout;
   for (;;) {
-    auto offs = admin->list_offsets({{{kProgressTopic, 0}, kafka::OffsetSpec::latest}});
+    auto offs = admin->list_offsets({{{topic, 0}, kafka::OffsetSpec::latest}});
     if (offs && !(*offs)[0].error) {
       end = (*offs)[0].offset;
       break;
@@ -159,7 +165,7 @@ kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::Clien
   auto c =
       kafka::Consumer::create(target, {.isolation = kafka::Isolation::read_committed, .report_eof = true});
   if (!c) return fail(std::move(c).error());
-  if (auto a = c->assign({{kProgressTopic, 0, -2}}); !a) return fail(a.error());
+  if (auto a = c->assign({{topic, 0, -2}}); !a) return fail(a.error());
   const auto read_deadline = std::chrono::steady_clock::now() + target.timeout;
   // read_committed: an open transaction holds the reader back at its first offset (the last stable
   // offset); transaction markers occupy offsets. The end-of-partition marker says where the reader is.
@@ -167,9 +173,9 @@ kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::Clien
     if (std::chrono::steady_clock::now() > read_deadline) {
       kafka::Error e;
       e.code = kafka::Errc::timed_out;
-      e.operation = "read mirror's progress";
+      e.operation = "read " + topic;
       e.cluster = target.label();
-      e.message = std::string("could not read ") + kProgressTopic + " up to offset " + std::to_string(end) +
+      e.message = "could not read " + topic + " up to offset " + std::to_string(end) +
                   " in time (a transaction of another engine may be open)";
       return fail(std::move(e));
     }

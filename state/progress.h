@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "offsets/offset_map.h"
 #include "kafka/client_config.h"
 #include "kafka/error.h"
+#include "offsets/offset_map.h"
 
 namespace mirror::state {
 
@@ -25,8 +25,8 @@ struct PartitionProgress {
   int32_t partition = 0;
   std::string target_topic;
   offsets::PartitionOffsetMap map;  // map.scanned_up(): the next source offset to read
-  int64_t skipped = 0;     // records lost upstream before they were mirrored (total)
-  std::string updated_at;  // UTC
+  int64_t skipped = 0;              // records lost upstream before they were mirrored (total)
+  std::string updated_at;           // UTC
 };
 
 // "progress/<flow>/<topic>/<partition>"
@@ -56,5 +56,9 @@ kafka::Result<void> ensure_progress_topic(const kafka::ClientConfig& target, int
 // is empty.
 kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::ClientConfig& target,
                                                               std::string_view prefix);
+// The same for any compacted topic (partition 0), e.g. <source>.checkpoints.internal.
+kafka::Result<std::map<std::string, std::string>> read_latest_of(const kafka::ClientConfig& target,
+                                                                 const std::string& topic,
+                                                                 std::string_view prefix = "");
 
 }  // namespace mirror::state

@@ -1,0 +1,201 @@
+// Consumer-group offsets end to end on the local clusters, through the mirror binary: plan shows each
+// selected group with its exact translation, apply writes it (and MM2-format checkpoints that MM2's own
+// RemoteClusterUtils reads back), a group with members on the target is never touched, and a target
+// group that is ahead is never moved backwards.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include "engine/tests/e2e.h"
+
+namespace mirror::e2e {
+namespace {
+
+using Json = nlohmann::json;
+
+class GroupsE2E : public EngineE2E {
+ protected:
+  // Copies `n` records per partition, waits until the engine stored progress for all, stops it.
+  // `target_head` records already in partition 0 of the target topic: offsets there are shifted.
+  void mirror_topic(const std::string& topic, int partitions, int per_partition, int target_head = 0) {
+    create_topic(topic, partitions);
+    if (target_head > 0) {
+      auto r = admin(kB).create_topics(
+          {{.name = "A." + topic, .partitions = partitions, .replication_factor = 1}});
+      ASSERT_TRUE(r.ok() && (*r)[0].ok());
+      std::optional<kafka::Error> failed;
+      auto p = kafka::Producer::create(kB, {}, [&](const kafka::Delivery& d) {
+        if (d.error) failed = d.error;
+      });
+      ASSERT_TRUE(p.ok());
+      for (int i = 0; i < target_head; ++i) {
+        bool sent = false;
+        for (int attempt = 0; attempt < 100 && !sent; ++attempt) {  // the new topic's leader
+          sent = p->send({.topic = "A." + topic, .partition = 0, .key = "old", .value = "old"}).ok();
+          if (!sent) std::this_thread::sleep_for(100ms);
+        }
+        ASSERT_TRUE(sent);
+      }
+      ASSERT_TRUE(p->flush().ok());
+      ASSERT_FALSE(failed) << failed->describe();
+    }
+    std::vector<int32_t> parts;
+    auto recs = numbered(per_partition * partitions, partitions, parts);
+    produce(topic, recs, parts);
+    spec_ = write_spec();
+    ASSERT_NO_FATAL_FAILURE(apply(spec_));
+    auto engine = run(spec_, "run");
+    ASSERT_TRUE(wait_caught_up(prefix_, topic, partitions, 120s)) << engine->output();
+    ASSERT_EQ(engine->stop(SIGTERM, 20s), 0) << engine->output();
+  }
+
+  void commit(const kafka::ClientConfig& c, const std::string& group, const std::string& topic,
+              std::map<int32_t, int64_t> offsets) {
+    auto a = admin(c);
+    std::vector<kafka::TopicPartitionOffset> offs;
+    for (const auto& [p, o] : offsets) offs.push_back({topic, p, o, ""});
+    auto r = a.alter_group_offsets(group, offs);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    for (const auto& x : *r) ASSERT_FALSE(x.error) << x.error->describe();
+  }
+
+  std::map<int32_t, int64_t> committed(const kafka::ClientConfig& c, const std::string& group) {
+    auto a = admin(c);
+    auto r = a.list_group_offsets(group);
+    EXPECT_TRUE(r.ok()) << r.error().describe();
+    std::map<int32_t, int64_t> out;
+    if (r) {
+      for (const auto& o : *r) out[o.partition] = o.offset;
+    }
+    return out;
+  }
+
+  Json plan() {
+    const fs::path out = dir_ / "plan.json";
+    Proc p({"plan", "-c", spec_, "--out", out.string()}, dir_ / "plan.log");
+    const int rc = p.stop(0, 120s);
+    EXPECT_TRUE(rc == 0 || rc == 2) << p.output();
+    std::ifstream in(out);
+    return Json::parse(in);
+  }
+
+  static const Json* group(const Json& plan, const std::string& id) {
+    for (const auto& g : plan["group_offsets"]) {
+      if (g["group"] == id) return &g;
+    }
+    return nullptr;
+  }
+
+  std::string spec_;
+};
+
+TEST_F(GroupsE2E, PlanTranslatesApplyWritesAndMm2ClientReadsTheCheckpoints) {
+  const std::string topic = prefix_ + ".orders";
+  ASSERT_NO_FATAL_FAILURE(mirror_topic(topic, 2, 500, 7));
+  const std::string g = prefix_ + "-billing";
+  // Lagging on partition 0 (10%), caught up on partition 1.
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 50}, {1, 500}}));
+
+  const Json p = plan();
+  const Json* rep = group(p, g);
+  ASSERT_NE(rep, nullptr) << p.dump(2);
+  EXPECT_EQ((*rep)["status"], "sync");
+  EXPECT_EQ((*rep)["target_state"], "absent");
+  ASSERT_EQ((*rep)["partitions"].size(), 2u);
+  // Partition 0 of the target held 7 older records when mirroring began: its offsets are 7 further.
+  EXPECT_EQ((*rep)["partitions"][0]["translated"], 57);
+  EXPECT_EQ((*rep)["partitions"][1]["translated"], 500);
+
+  ASSERT_NO_FATAL_FAILURE(apply(spec_));
+  EXPECT_EQ(committed(kB, g), (std::map<int32_t, int64_t>{{0, 57}, {1, 500}}));
+
+  // MM2's own client library reads the checkpoints mirror wrote and gets the same offsets.
+  const std::string cmd = std::string(MIRROR_SOURCE_DIR) +
+                          "/scripts/mm2-translate --bootstrap 127.0.0.1:29092 --source A --group " + g +
+                          " 2>&1";
+  std::string out;
+  if (FILE* f = ::popen(cmd.c_str(), "r")) {
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, f)) out += buf;
+    EXPECT_EQ(::pclose(f), 0) << out;
+  }
+  EXPECT_NE(out.find("A." + topic + " 0 57"), std::string::npos) << out;
+  EXPECT_NE(out.find("A." + topic + " 1 500"), std::string::npos) << out;
+
+  // Nothing left to do for the group: in sync, no action.
+  const Json again = plan();
+  ASSERT_NE(group(again, g), nullptr);
+  EXPECT_EQ((*group(again, g))["status"], "in_sync") << again.dump(2);
+}
+
+TEST_F(GroupsE2E, TargetGroupAheadIsNotMovedBackwardsAndAnActiveGroupIsNotTouched) {
+  const std::string topic = prefix_ + ".orders";
+  ASSERT_NO_FATAL_FAILURE(mirror_topic(topic, 1, 300));
+  const std::string ahead = prefix_ + "-ahead", active = prefix_ + "-active";
+  ASSERT_NO_FATAL_FAILURE(commit(kA, ahead, topic, {{0, 100}}));
+  ASSERT_NO_FATAL_FAILURE(commit(kB, ahead, "A." + topic, {{0, 200}}));  // consumed further on B
+  ASSERT_NO_FATAL_FAILURE(commit(kA, active, topic, {{0, 250}}));
+  ASSERT_NO_FATAL_FAILURE(commit(kB, active, "A." + topic, {{0, 10}}));
+
+  // A live consumer of `active` on B: a member of the group for the rest of the test.
+  kafka::ClientConfig live = kB;
+  live.properties["session.timeout.ms"] = "45000";
+  auto consumer = kafka::Consumer::create(live, {.group_id = active});
+  ASSERT_TRUE(consumer.ok()) << consumer.error().describe();
+  ASSERT_TRUE(consumer->subscribe({"A." + topic}).ok());
+  bool member = false;
+  for (int i = 0; i < 300 && !member; ++i) {
+    (void)consumer->poll(100ms);
+    auto d = admin(kB).describe_groups({active});
+    member = d && !d->empty() && (*d)[0].member_count > 0;
+  }
+  ASSERT_TRUE(member) << "the live consumer did not join its group";
+
+  const Json p = plan();
+  const Json* a = group(p, ahead);
+  ASSERT_NE(a, nullptr) << p.dump(2);
+  EXPECT_EQ((*a)["status"], "in_sync");
+  EXPECT_EQ((*a)["partitions"][0]["decision"], "keep_ahead");
+  const Json* b = group(p, active);
+  ASSERT_NE(b, nullptr) << p.dump(2);
+  EXPECT_EQ((*b)["status"], "skipped_active");
+  EXPECT_NE((*b)["reason"].get<std::string>().find("member"), std::string::npos);
+
+  ASSERT_NO_FATAL_FAILURE(apply(spec_));
+  EXPECT_EQ(committed(kB, ahead), (std::map<int32_t, int64_t>{{0, 200}}));
+  consumer->close();
+  EXPECT_EQ(committed(kB, active), (std::map<int32_t, int64_t>{{0, 10}}));
+}
+
+// The engine keeps syncing while it runs: a source group that moves is followed on the target within
+// the interval, exactly, without any apply.
+TEST_F(GroupsE2E, RunningEngineFollowsTheSourceGroup) {
+  const std::string topic = prefix_ + ".orders";
+  ASSERT_NO_FATAL_FAILURE(mirror_topic(topic, 2, 200, 3));
+  const std::string g = prefix_ + "-follow";
+  auto engine = run(spec_, "run", {"--group-sync-interval", "1"});
+  auto wait_target = [&](std::map<int32_t, int64_t> want) {
+    for (int i = 0; i < 300; ++i) {
+      if (committed(kB, g) == want) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 20}, {1, 0}}));
+  EXPECT_TRUE(wait_target({{0, 23}, {1, 0}})) << engine->output();
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 150}, {1, 199}}));
+  EXPECT_TRUE(wait_target({{0, 153}, {1, 199}})) << engine->output();
+  // More records while it runs: a group at the new end is translated once they are mirrored.
+  std::vector<int32_t> parts;
+  auto recs = numbered(100, 2, parts, 100, 10'000);
+  produce(topic, recs, parts);
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 250}, {1, 250}}));
+  EXPECT_TRUE(wait_target({{0, 253}, {1, 250}})) << engine->output();
+  EXPECT_EQ(engine->stop(SIGTERM, 20s), 0) << engine->output();
+}
+
+}  // namespace
+}  // namespace mirror::e2e
