@@ -390,6 +390,8 @@ class Executor {
         if (!touched) continue;
         r.flow = f->name;
         if (all_ok && !options_.keep_revision) {
+          r.failed_over_at.clear();  // an apply resumes a failed-over flow (the plan said so)
+          r.failed_over_by.clear();
           r.revision = planner::flow_revision(*f);
           r.spec_source = plan_.spec.source;
           r.spec_commit = plan_.spec.commit.value_or("");

@@ -110,6 +110,7 @@ GroupWriteResult write_group_offsets(kafka::Admin& admin, const kafka::ClientCon
     }
   }
   out.written = true;
+  if (!w.checkpoints) return out;
   if (auto e = write_checkpoints(target, w)) out.message = "offsets written; " + *e;
   return out;
 }

@@ -31,6 +31,7 @@ struct GroupWrite {
   std::string group;
   std::string source;  // source cluster alias (names the checkpoints topic)
   std::vector<GroupOffset> offsets;
+  bool checkpoints = true;  // write MM2-format checkpoints after the offsets (not for failback)
 };
 
 // The write a sync_group_offsets action asks for (its `after`); an error when the action is malformed.

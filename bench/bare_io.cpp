@@ -20,6 +20,26 @@
 //   bench_bare_io create BOOTSTRAP TOPIC PARTITIONS   create (if missing) and wait until visible
 //   bench_bare_io delete BOOTSTRAP TOPIC...       delete and wait until gone; only names containing "bench."
 //
+// Consumer-group offsets (bench/offsets-vs-mm2). Group ids must start with "benchacc-":
+//   bench_bare_io fill BOOTSTRAP TOPIC PER_PARTITION SIZE
+//       write PER_PARTITION records (SIZE random value bytes) to each partition of an existing, empty
+//       topic, key "p<partition>-<index>" (index zero-padded to 10 digits, from 0), so that a record's
+//       key names its source partition and offset; checks that every record landed at offset == index.
+//   bench_bare_io commit BOOTSTRAP GROUP TOPIC OFFSET | --fraction F
+//       commit (admin AlterConsumerGroupOffsets, no member joins) OFFSET, or low + F * (high - low)
+//       rounded down, in every partition; prints "commit group=… p0=… p1=…".
+//   bench_bare_io group-offsets BOOTSTRAP TOPIC GROUP...
+//       one line per group: "GROUP p0=… p1=…" (its committed offsets in TOPIC by partition; "GROUP none"
+//       if none).
+//   bench_bare_io resume TARGET_BOOTSTRAP TARGET_TOPIC SOURCE_BOOTSTRAP SOURCE_TOPIC GROUP
+//       fail GROUP over: where it committed U on the source, the right place on the target is the copy
+//       of the source record at U (its key), or the end if U is the end. Reads the target from the
+//       group's committed offset there (a manual-assignment consumer: joins nothing) and counts, per
+//       partition, re-read = records before the right one, skipped = source records from U that the
+//       group would never read. Prints one "resume partition=…" line per partition and a total line.
+//   bench_bare_io delete-groups BOOTSTRAP PREFIX   delete every group whose id starts with PREFIX
+//   bench_bare_io topics BOOTSTRAP PREFIX          list the topics whose names start with PREFIX
+//
 // Throughput lines end with "records=… bytes=… seconds=… records_per_s=… mb_per_s=…" (bytes = key +
 // value bytes, MB = 10^6 bytes).
 #include <atomic>
@@ -76,7 +96,8 @@ std::vector<Range> ranges(kafka::Admin& admin, const std::map<std::string, int>&
 }
 
 int usage() {
-  std::cerr << "usage: bench_bare_io consume|produce|wait|latency|count|create|delete BOOTSTRAP ...\n"
+  std::cerr << "usage: bench_bare_io consume|produce|wait|latency|count|create|delete|fill|commit|"
+               "group-offsets|resume|delete-groups|topics BOOTSTRAP ...\n"
                "  (see the comment at the top of bench/bare_io.cpp)\n";
   return 64;
 }
@@ -425,6 +446,297 @@ int remove(const bench::Args& a) {
   return 1;
 }
 
+// ---- consumer-group offsets (bench/offsets-vs-mm2) ----
+constexpr std::string_view kGroupPrefix = "benchacc-";
+
+bool own_group(const std::string& group) {
+  if (group.starts_with(kGroupPrefix)) return true;
+  std::cerr << "error: refusing group " << group
+            << ": the benchmark touches only its own groups (ids starting with \"" << kGroupPrefix << "\")\n";
+  return false;
+}
+
+// "p<partition>-<index>": the index, or -1 when the key is not of that form for this partition.
+int64_t key_index(const std::optional<std::string_view>& key, int32_t partition) {
+  if (!key) return -1;
+  const std::string prefix = "p" + std::to_string(partition) + "-";
+  if (!key->starts_with(prefix) || key->size() == prefix.size()) return -1;
+  int64_t v = 0;
+  for (char c : key->substr(prefix.size())) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::map<int32_t, int64_t> committed_offsets(kafka::Admin& admin, const std::string& group,
+                                             const std::string& topic) {
+  std::map<int32_t, int64_t> out;
+  for (const auto& o : bench::check(admin.list_group_offsets(group))) {
+    if (o.topic == topic && o.offset >= 0) out[o.partition] = o.offset;
+  }
+  return out;
+}
+
+std::vector<Range> topic_ranges(kafka::Admin& admin, const std::string& topic, const std::string& bootstrap) {
+  auto counts = partition_counts(admin, {topic});
+  if (!counts.count(topic)) {
+    std::cerr << "error: topic " << topic << " does not exist on " << bootstrap << "\n";
+    std::exit(1);
+  }
+  return ranges(admin, counts);
+}
+
+int fill(const bench::Args& a) {
+  if (a.positional.size() != 4) return usage();
+  const std::string bootstrap = a.positional[0];
+  const std::string topic = a.positional[1];
+  const int64_t per_partition = bench::Args::to_num(a.positional[2], "PER_PARTITION");
+  const int64_t size = bench::Args::to_num(a.positional[3], "SIZE");
+  auto admin = admin_for(bootstrap);
+  const auto parts = topic_ranges(admin, topic, bootstrap);
+  for (const auto& r : parts) {
+    if (r.high != 0) {
+      std::cerr << "error: " << topic << " partition " << r.tp.partition << " is not empty (high watermark "
+                << r.high << "): keys would not match offsets; delete and create it first\n";
+      return 1;
+    }
+  }
+  int64_t acked = 0, misplaced = 0;
+  std::optional<kafka::Error> failure;
+  // One partition after the other, in order: the idempotent producer keeps each partition's order, so
+  // the record with index i lands at offset i (checked below from the acknowledgements).
+  auto producer = bench::check(kafka::Producer::create(bench::client("bench-fill", bootstrap),
+                                                       {.idempotent = true}, [&](const kafka::Delivery& d) {
+                                                         if (d.error) {
+                                                           if (!failure) failure = *d.error;
+                                                           return;
+                                                         }
+                                                         ++acked;
+                                                         if (d.offset != static_cast<int64_t>(d.tag))
+                                                           ++misplaced;
+                                                       }));
+  bench::Random rng(0xACC0ULL);
+  std::string value(static_cast<size_t>(size), '\0');
+  char key[48];
+  const auto t0 = Clock::now();
+  for (const auto& r : parts) {
+    for (int64_t i = 0; i < per_partition; ++i) {
+      rng.fill(value);
+      const int n = std::snprintf(key, sizeof key, "p%d-%010lld", r.tp.partition, static_cast<long long>(i));
+      bench::check(producer.send({.topic = topic,
+                                  .partition = r.tp.partition,
+                                  .key = std::string_view(key, static_cast<size_t>(n)),
+                                  .value = std::string_view(value),
+                                  .tag = static_cast<uint64_t>(i)}));
+      if (i % 1024 == 0) producer.poll(std::chrono::milliseconds(0));
+      if (failure) bench::die(*failure);
+    }
+  }
+  bench::check(producer.flush());
+  producer.poll(std::chrono::milliseconds(0));
+  if (failure) bench::die(*failure);
+  const int64_t total = per_partition * static_cast<int64_t>(parts.size());
+  if (acked != total || misplaced != 0) {
+    std::cerr << "error: " << acked << " of " << total << " records acknowledged, " << misplaced
+              << " not at offset == index\n";
+    return 1;
+  }
+  bench::print_rate("fill topic=" + topic + " partitions=" + std::to_string(parts.size()), total,
+                    total * (size + 14), bench::seconds_since(t0));
+  return 0;
+}
+
+int commit(const bench::Args& a) {
+  const bool by_fraction = a.options.count("fraction") > 0;
+  if (a.positional.size() != (by_fraction ? 3u : 4u)) return usage();
+  const std::string bootstrap = a.positional[0];
+  const std::string group = a.positional[1];
+  const std::string topic = a.positional[2];
+  if (!own_group(group)) return 64;
+  double fraction = 0;
+  int64_t fixed = 0;
+  if (by_fraction) {
+    const std::string f = a.get("fraction", "");
+    char* end = nullptr;
+    fraction = std::strtod(f.c_str(), &end);
+    if (f.empty() || *end != '\0' || fraction < 0 || fraction > 1) {
+      std::cerr << "--fraction: '" << f << "' is not a number from 0 to 1\n";
+      return 64;
+    }
+  } else {
+    fixed = bench::Args::to_num(a.positional[3], "OFFSET");
+  }
+  auto admin = admin_for(bootstrap);
+  std::vector<kafka::TopicPartitionOffset> offsets;
+  for (const auto& r : topic_ranges(admin, topic, bootstrap)) {
+    const int64_t o =
+        by_fraction ? r.low + static_cast<int64_t>(std::floor(fraction * static_cast<double>(r.high - r.low)))
+                    : fixed;
+    offsets.push_back({topic, r.tp.partition, o, ""});
+  }
+  for (const auto& r : bench::check(admin.alter_group_offsets(group, offsets))) {
+    if (r.error) bench::die(*r.error);
+  }
+  std::printf("commit group=%s topic=%s", group.c_str(), topic.c_str());
+  for (const auto& o : offsets) std::printf(" p%d=%lld", o.partition, static_cast<long long>(o.offset));
+  std::printf("\n");
+  return 0;
+}
+
+int group_offsets(const bench::Args& a) {
+  if (a.positional.size() < 3) return usage();
+  auto admin = admin_for(a.positional[0]);
+  const std::string topic = a.positional[1];
+  for (size_t i = 2; i < a.positional.size(); ++i) {
+    const std::string& group = a.positional[i];
+    auto offsets = admin.list_group_offsets(group);
+    if (!offsets) {
+      std::printf("%s error=%s\n", group.c_str(), offsets.error().describe().c_str());
+      continue;
+    }
+    std::string line = group;
+    std::sort(offsets->begin(), offsets->end());
+    for (const auto& o : *offsets) {
+      if (o.topic == topic && o.offset >= 0)
+        line += " p" + std::to_string(o.partition) + "=" + std::to_string(o.offset);
+    }
+    std::printf("%s\n", line == group ? (group + " none").c_str() : line.c_str());
+  }
+  return 0;
+}
+
+int resume(const bench::Args& a) {
+  if (a.positional.size() != 5) return usage();
+  const std::string tb = a.positional[0], tt = a.positional[1], sb = a.positional[2], st = a.positional[3];
+  const std::string group = a.positional[4];
+  auto sadmin = admin_for(sb);
+  auto tadmin = admin_for(tb);
+  const auto source = topic_ranges(sadmin, st, sb);
+  const auto target = topic_ranges(tadmin, tt, tb);
+  const auto up = committed_offsets(sadmin, group, st);
+  const auto down = committed_offsets(tadmin, group, tt);
+  std::map<int32_t, Range> target_by_p;
+  for (const auto& r : target) target_by_p[r.tp.partition] = r;
+
+  auto reader = [](const std::string& bootstrap, const std::string& name) {
+    return bench::check(kafka::Consumer::create(
+        bench::client(name, bootstrap), {.isolation = kafka::Isolation::read_committed, .report_eof = true}));
+  };
+  int64_t total_reread = 0, total_skipped = 0, unsynced = 0;
+  for (const auto& s : source) {
+    const int32_t p = s.tp.partition;
+    if (!up.count(p)) continue;  // the group has nothing committed there: nothing to fail over
+    const int64_t u = up.at(p);
+    // The right key: the source record at u (records are keyed by index, contiguous from 0).
+    int64_t right = -1;  // -2: the end
+    if (u >= s.high) {
+      right = -2;
+    } else {
+      auto c = reader(sb, "bench-resume-src");
+      bench::check(c.assign({{st, p, std::max(u, s.low), ""}}));
+      for (auto t0 = Clock::now(); right == -1 && bench::seconds_since(t0) < 60;) {
+        auto m = bench::check(c.poll(std::chrono::milliseconds(100)));
+        if (!m || m->eof()) continue;
+        right = key_index(m->key(), p);
+        if (right < 0) {
+          std::cerr << "error: source record " << st << "/" << p << "@" << m->offset()
+                    << " has no p<partition>-<index> key: was the topic written by `bench_bare_io fill`?\n";
+          return 1;
+        }
+      }
+      c.close();
+      if (right == -1) {
+        std::cerr << "error: could not read the source record " << st << "/" << p << "@" << u << "\n";
+        return 1;
+      }
+    }
+    // Records in the source partition, by index: 0 .. end_index - 1 (fill writes index i at offset i),
+    // so the source records from the right one up to index k are k - want.
+    const int64_t end_index = s.high;
+    const int64_t want = right == -2 ? end_index : right;
+    if (!down.count(p) || !target_by_p.count(p)) {
+      std::printf(
+          "resume group=%s partition=%d source_committed=%lld right_index=%lld target_committed=none\n",
+          group.c_str(), p, static_cast<long long>(u), static_cast<long long>(want));
+      ++unsynced;
+      continue;
+    }
+    const int64_t d = down.at(p);
+    const Range& t = target_by_p.at(p);
+    int64_t reread = 0, skipped = 0, first_index = -1;
+    bool found = false;
+    if (d < t.high) {
+      auto c = reader(tb, "bench-resume-dst");
+      bench::check(c.assign({{tt, p, std::max(d, t.low), ""}}));
+      auto last = Clock::now();
+      while (!found && bench::seconds_since(last) < 60) {
+        auto m = bench::check(c.poll(std::chrono::milliseconds(100)));
+        if (!m) continue;
+        last = Clock::now();
+        if (m->eof()) break;  // read everything the target holds
+        const int64_t idx = key_index(m->key(), p);
+        if (idx < 0) {
+          std::cerr << "error: target record " << tt << "/" << p << "@" << m->offset() << " has no p" << p
+                    << "-<index> key\n";
+          return 1;
+        }
+        if (first_index < 0) first_index = idx;
+        if (idx < want) {
+          ++reread;  // the group read it on the source already
+        } else {
+          skipped = idx - want;  // source records want .. idx - 1 never come
+          found = true;
+        }
+        if (m->offset() + 1 >= t.high) break;
+      }
+      c.close();
+    }
+    if (!found) skipped = end_index - want;  // the target ended before the right record
+    total_reread += reread;
+    total_skipped += skipped;
+    std::printf(
+        "resume group=%s partition=%d source_committed=%lld right_index=%lld target_committed=%lld "
+        "target_end=%lld first_index=%s reread=%lld skipped=%lld\n",
+        group.c_str(), p, static_cast<long long>(u), static_cast<long long>(want), static_cast<long long>(d),
+        static_cast<long long>(t.high), first_index < 0 ? "end" : std::to_string(first_index).c_str(),
+        static_cast<long long>(reread), static_cast<long long>(skipped));
+  }
+  std::printf("resume group=%s total reread=%lld skipped=%lld unsynced_partitions=%lld\n", group.c_str(),
+              static_cast<long long>(total_reread), static_cast<long long>(total_skipped),
+              static_cast<long long>(unsynced));
+  return 0;
+}
+
+int delete_groups(const bench::Args& a) {
+  if (a.positional.size() != 2) return usage();
+  const std::string prefix = a.positional[1];
+  if (!own_group(prefix)) return 64;
+  auto admin = admin_for(a.positional[0]);
+  std::vector<std::string> ids;
+  for (const auto& g : bench::check(admin.list_groups())) {
+    if (g.group_id.starts_with(prefix)) ids.push_back(g.group_id);
+  }
+  if (ids.empty()) return 0;
+  for (const auto& r : bench::check(admin.delete_groups(ids))) {
+    if (r.error) {
+      std::cerr << "error: deleting group " << r.name << ": " << r.error->describe() << "\n";
+      return 1;
+    }
+    std::printf("deleted group %s\n", r.name.c_str());
+  }
+  return 0;
+}
+
+int topics(const bench::Args& a) {
+  if (a.positional.size() != 2) return usage();
+  auto admin = admin_for(a.positional[0]);
+  for (const auto& t : bench::check(admin.list_topics())) {
+    if (t.name.starts_with(a.positional[1])) std::printf("%s\n", t.name.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -438,5 +750,11 @@ int main(int argc, char** argv) {
   if (cmd == "count") return count_records(args);
   if (cmd == "create") return create(args);
   if (cmd == "delete") return remove(args);
+  if (cmd == "fill") return fill(args);
+  if (cmd == "commit") return commit(args);
+  if (cmd == "group-offsets") return group_offsets(args);
+  if (cmd == "resume") return resume(args);
+  if (cmd == "delete-groups") return delete_groups(args);
+  if (cmd == "topics") return topics(args);
   return usage();
 }

@@ -6,6 +6,7 @@
 
 #include "cmd/apply.h"
 #include "cmd/exit_codes.h"
+#include "cmd/failover.h"
 #include "cmd/plan.h"
 #include "cmd/run.h"
 #include "cmd/status.h"
@@ -38,6 +39,10 @@ int main(int argc, char** argv) {
   CLI::App* unlock_cmd = mirror::cmd::add_force_unlock(app, unlock);
   mirror::cmd::StatusOptions status;
   CLI::App* status_cmd = mirror::cmd::add_status(app, status);
+  mirror::cmd::FailoverOptions failover, failback;
+  failback.back = true;
+  CLI::App* failover_cmd = mirror::cmd::add_failover(app, failover);
+  CLI::App* failback_cmd = mirror::cmd::add_failback(app, failback);
 
   try {
     app.parse(argc, argv);
@@ -59,6 +64,8 @@ int main(int argc, char** argv) {
     if (status_cmd->parsed()) return mirror::cmd::run_status(status);
     if (run_cmd->parsed()) return mirror::cmd::run_run(run);
     if (unlock_cmd->parsed()) return mirror::cmd::run_force_unlock(unlock);
+    if (failover_cmd->parsed()) return mirror::cmd::run_failover(failover);
+    if (failback_cmd->parsed()) return mirror::cmd::run_failover(failback);
   } catch (const std::exception& e) {
     // Last resort: a bug, not bad input. Say so instead of crashing.
     std::cerr << "mirror: internal error: " << e.what() << "\nPlease report this with the command you ran.\n";

@@ -521,12 +521,17 @@ struct FlowRunner::Session {
   // A different revision of this flow was applied to the target (mirror apply --detach, maybe from
   // another machine): reload the spec and, when it has that revision, continue with it.
   std::shared_ptr<const spec::Spec> reload_to;
+  bool failed_over = false;  // `mirror failover` stopped the flow
   std::string announced_revision;
   bool new_revision() {
-    if (!runner.options_.reload) return false;
     auto applied = state::read_applied(target);
     if (!applied) return false;  // checked again at the next discovery
     auto it = applied->find(flow.name);
+    if (it != applied->end() && !it->second.failed_over_at.empty()) {
+      failed_over = true;  // stop like on SIGTERM; the runner then stops the flow
+      return true;
+    }
+    if (!runner.options_.reload) return false;
     if (it == applied->end() || it->second.revision == planner::flow_revision(flow)) return false;
     const auto& r = it->second;
     auto spec = runner.options_.reload();
@@ -777,6 +782,17 @@ void FlowRunner::set_state(FlowState s, std::string error) {
   }
 }
 
+// "flow F was failed over by U at T ..." when `mirror failover` stopped this flow; nullopt otherwise (or
+// when the state cannot be read: the lease decides then).
+std::optional<std::string> FlowRunner::failed_over_by(const kafka::ClientConfig& target) {
+  auto applied = state::read_applied(target);
+  if (!applied) return std::nullopt;
+  auto it = applied->find(flow_);
+  if (it == applied->end() || it->second.failed_over_at.empty()) return std::nullopt;
+  return "the flow was failed over by " + it->second.failed_over_by + " at " + it->second.failed_over_at +
+         " (mirror failover): not replicating it. Run `mirror apply` for this flow to resume replication.";
+}
+
 // A holder on this host whose process is gone (kill -9, OOM) need not be waited for until its lease
 // expires: its owner names the host and pid ("user@host pid N").
 bool FlowRunner::take_over_dead_local_holder(const kafka::ClientConfig& target) {
@@ -819,6 +835,11 @@ void FlowRunner::run(std::stop_token stop) {
     std::unique_ptr<state::Lease> lease;
     bool said = false;
     while (!stop.stop_requested() && !lease) {
+      if (auto why = failed_over_by(target)) {
+        log(*why);
+        set_state(FlowState::stopped);
+        return;
+      }
       auto l = state::Lease::acquire(target, {.topic = kEngineLeaseTopic,
                                               .lease = "engine/" + flow_,
                                               .owner = options_.owner,
@@ -846,6 +867,10 @@ void FlowRunner::run(std::stop_token stop) {
     try {
       Session session(*this, *flow, *lease, stop);
       session.run();
+      if (session.failed_over) {
+        (void)lease->release();
+        continue;  // the check above says who failed it over, and stops
+      }
       if (session.reload_to) {
         spec_ = session.reload_to;
         flow = spec_->flow(flow_);

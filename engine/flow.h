@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -68,6 +69,7 @@ class FlowRunner {
  private:
   struct Session;
   void set_state(FlowState s, std::string error = "");
+  std::optional<std::string> failed_over_by(const kafka::ClientConfig& target);
   bool take_over_dead_local_holder(const kafka::ClientConfig& target);
 
   std::shared_ptr<const spec::Spec> spec_;

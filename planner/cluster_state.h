@@ -66,6 +66,8 @@ struct GroupState {
 struct AppliedFlow {
   std::string revision;  // content hash of the flow's desired state at apply time
   std::string spec_commit;
+  std::string failed_over_at;  // `mirror failover` stopped the flow ("" when not)
+  std::string failed_over_by;
   auto operator<=>(const AppliedFlow&) const = default;
 };
 

@@ -150,4 +150,77 @@ std::vector<GroupReport> group_reports(const spec::Flow& flow, const ClusterStat
   return out;
 }
 
+std::vector<GroupReport> group_reports_back(const spec::Flow& flow, const ClusterState& src,
+                                            const ClusterState& dst) {
+  std::vector<GroupReport> out;
+  const auto maps = dst.offset_maps.find(flow.name);
+  if (maps == dst.offset_maps.end()) return out;
+  for (const auto& [id, g] : dst.groups) {
+    if (!flow.replicates_group(id)) continue;
+    GroupReport r;
+    r.flow = flow.name;
+    r.group = id;
+    r.source = flow.target;  // reads from here
+    r.target = flow.source;  // writes there
+    const GroupState* back = nullptr;
+    if (auto it = src.groups.find(id); it != src.groups.end()) back = &it->second;
+    r.target_state = back ? (back->state.empty() ? "unknown" : back->state) : "absent";
+    r.target_members = back ? back->members : 0;
+    for (const auto& [key, map] : maps->second) {
+      const auto& [topic, partition] = key;
+      auto c = g.offsets.find({flow.target_topic(topic), partition});
+      if (c == g.offsets.end() || c->second < 0) continue;
+      GroupPartition gp;
+      gp.topic = c->first.first;  // the topic the group read: on the target
+      gp.partition = partition;
+      gp.source_offset = c->second;
+      gp.target_topic = topic;  // where it goes back to: the source topic
+      if (back) {
+        if (auto it = back->offsets.find({topic, partition}); it != back->offsets.end())
+          gp.target_offset = it->second;
+      }
+      const offsets::Translation t = map.translate_back(c->second);
+      if (t.kind == offsets::Translation::Kind::not_yet) {
+        gp.decision = GroupDecision::not_yet;
+        gp.detail = "beyond what was mirrored (target offset " + std::to_string(map.next_down()) + ")";
+      } else if (t.kind == offsets::Translation::Kind::older_than_mirrored) {
+        gp.decision = GroupDecision::before_start;
+        gp.detail =
+            "before the first mirrored record (target offset " + std::to_string(map.start_down()) + ")";
+      } else {
+        gp.translated = t.offset;
+        if (!gp.target_offset || *gp.target_offset < t.offset) {
+          gp.decision = GroupDecision::write;
+        } else if (*gp.target_offset == t.offset) {
+          gp.decision = GroupDecision::in_sync;
+        } else {
+          gp.decision = GroupDecision::keep_ahead;
+          gp.detail = "the group on " + flow.source + " is at " + std::to_string(*gp.target_offset) +
+                      ", ahead of " + std::to_string(t.offset) + ": offsets are never moved backwards";
+        }
+      }
+      r.partitions.push_back(std::move(gp));
+    }
+    if (r.partitions.empty()) continue;
+    const bool any_write = std::any_of(r.partitions.begin(), r.partitions.end(), [](const GroupPartition& p) {
+      return p.decision == GroupDecision::write;
+    });
+    if (!any_write) {
+      r.status = GroupStatus::in_sync;
+      r.reason = "nothing to write";
+    } else if (!group_writable(back ? back->state : "absent", r.target_members)) {
+      r.status = GroupStatus::skipped_active;
+      r.reason = "the group is in use on " + flow.source + " (state " + r.target_state + ", " +
+                 std::to_string(r.target_members) +
+                 " member(s)): mirror never writes offsets of a group with members";
+    } else {
+      r.status = GroupStatus::sync;
+      r.reason =
+          "its consumers moved to " + flow.target + "; they resume on " + flow.source + " where they stopped";
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace mirror::planner

@@ -69,4 +69,12 @@ bool group_writable(const std::string& state, int members);
 std::vector<GroupReport> group_reports(const spec::Flow& flow, const ClusterState& src,
                                        const ClusterState& dst);
 
+// Failback: the reverse. Every group the flow selects that committed offsets on the target's mirrored
+// topics (in `dst.groups`) is translated back to source offsets (translate_back of the flow's maps) and
+// judged against the same group on the source (`src.groups`): the same decisions and statuses, with
+// "source" and "target" exchanged in GroupPartition (`source_offset` is the group's offset on the target
+// cluster, `translated` the source offset, `target_offset` the source group's current offset).
+std::vector<GroupReport> group_reports_back(const spec::Flow& flow, const ClusterState& src,
+                                            const ClusterState& dst);
+
 }  // namespace mirror::planner

@@ -466,6 +466,14 @@ class Planner {
     if (it == dst.applied.end()) {
       add({ActionKind::start_flow, flow.name, dst.alias, flow.name, nullptr, after,
            "the engine has never run this flow"});
+    } else if (!it->second.failed_over_at.empty()) {
+      add({ActionKind::update_flow, flow.name, dst.alias, flow.name,
+           Json{{"revision", it->second.revision},
+                {"spec_commit", it->second.spec_commit},
+                {"failed_over_at", it->second.failed_over_at}},
+           after,
+           "the flow was failed over by " + it->second.failed_over_by + " at " + it->second.failed_over_at +
+               " (mirror failover): applying resumes replication " + flow.source + " -> " + flow.target});
     } else if (it->second.revision != rev) {
       add({ActionKind::update_flow, flow.name, dst.alias, flow.name,
            Json{{"revision", it->second.revision}, {"spec_commit", it->second.spec_commit}}, after,

@@ -30,6 +30,7 @@ std::string to_json(const AppliedRecord& r) {
          {"applied_by", r.applied_by},
          {"mirror_version", r.mirror_version},
          {"managed", {{"topics", r.managed_topics}, {"acls", acls}}}};
+  if (!r.failed_over_at.empty()) j["failed_over"] = {{"at", r.failed_over_at}, {"by", r.failed_over_by}};
   return j.dump();
 }
 
@@ -52,6 +53,10 @@ std::optional<AppliedRecord> from_json(const std::string& text) {
     for (const auto& a : m.value("acls", Json::array())) {
       r.managed_acls.push_back({a.at("resource_type"), a.at("resource_name"), a.at("pattern_type"),
                                 a.at("principal"), a.at("host"), a.at("operation"), a.at("permission")});
+    }
+    if (j.contains("failed_over")) {
+      r.failed_over_at = j["failed_over"].value("at", std::string());
+      r.failed_over_by = j["failed_over"].value("by", std::string());
     }
     return r;
   } catch (const nlohmann::json::exception&) {
@@ -152,7 +157,7 @@ kafka::Result<void> write_applied(const kafka::ClientConfig& target,
 
 void merge_into(const std::map<std::string, AppliedRecord>& records, planner::ClusterState& st) {
   for (const auto& [flow, r] : records) {
-    st.applied[flow] = {r.revision, r.spec_commit};
+    st.applied[flow] = {r.revision, r.spec_commit, r.failed_over_at, r.failed_over_by};
     for (const auto& t : r.managed_topics) {
       if (std::find(st.managed_topics.begin(), st.managed_topics.end(), t) == st.managed_topics.end()) {
         st.managed_topics.push_back(t);

@@ -29,6 +29,9 @@ struct AppliedRecord {
   std::string mirror_version;
   std::vector<std::string> managed_topics;  // target topics this flow created
   std::vector<planner::Acl> managed_acls;   // target ACLs this flow created
+  // Set by `mirror failover`: engines do not replicate the flow until an apply resumes it.
+  std::string failed_over_at;  // UTC; "" when not failed over
+  std::string failed_over_by;
 };
 
 std::string to_json(const AppliedRecord& r);

@@ -197,5 +197,71 @@ TEST_F(GroupsE2E, RunningEngineFollowsTheSourceGroup) {
   EXPECT_EQ(engine->stop(SIGTERM, 20s), 0) << engine->output();
 }
 
+// A real consumer group reads part of a topic on A, fails over to B (mirror failover, the engine running
+// all along), reads the rest there, and comes back to A (mirror failback) for records written since:
+// every record is seen exactly once across both switches.
+TEST_F(GroupsE2E, FailoverAndFailbackWithARealConsumerSeeEveryRecordOnce) {
+  const std::string topic = prefix_ + ".orders";
+  ASSERT_NO_FATAL_FAILURE(mirror_topic(topic, 2, 300, 5));
+  const std::string g = prefix_ + "-app";
+  auto engine = run(spec_, "run", {"--group-sync-interval", "1"});
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 0}, {1, 0}}));
+
+  std::map<std::string, int> seen;  // key -> times read
+  // Reads with group `g` on `c` until `limit` records or 5 s without one; commits what it read.
+  auto consume = [&](const kafka::ClientConfig& c, const std::string& t, int limit) {
+    auto consumer = kafka::Consumer::create(c, {.group_id = g});
+    EXPECT_TRUE(consumer.ok()) << consumer.error().describe();
+    EXPECT_TRUE(consumer->subscribe({t}).ok());
+    std::map<int32_t, int64_t> next;
+    int n = 0;
+    auto idle_since = Clock::now();
+    while (n < limit && Clock::now() - idle_since < 5s) {
+      auto m = consumer->poll(100ms);
+      EXPECT_TRUE(m.ok()) << m.error().describe();
+      if (!m.ok() || !*m || (*m)->eof()) continue;
+      idle_since = Clock::now();
+      if ((*m)->key() != std::optional<std::string_view>("old")) ++seen[std::string(*(*m)->key())];
+      next[(*m)->partition()] = (*m)->offset() + 1;
+      ++n;
+    }
+    std::vector<kafka::TopicPartitionOffset> offs;
+    for (const auto& [p, o] : next) offs.push_back({t, p, o, ""});
+    if (!offs.empty()) {
+      EXPECT_TRUE(consumer->commit(offs).ok());
+    }
+    consumer->close();
+    return n;
+  };
+  EXPECT_EQ(consume(kA, topic, 250), 250);
+  ASSERT_TRUE(wait_caught_up(prefix_, topic, 2, 60s)) << engine->output();
+
+  Proc dry({"failover", "-c", spec_, "--flow", prefix_, "--dry-run"}, dir_ / "failover-dry.log");
+  ASSERT_EQ(dry.stop(0, 120s), 0) << dry.output();
+  EXPECT_NE(dry.output().find("Dry run complete: nothing was changed."), std::string::npos) << dry.output();
+
+  Proc fo({"failover", "-c", spec_, "--flow", prefix_}, dir_ / "failover.log");
+  ASSERT_EQ(fo.stop(0, 180s), 0) << fo.output();
+  EXPECT_NE(fo.output().find("Failover complete"), std::string::npos) << fo.output();
+  EXPECT_NE(fo.output().find(g), std::string::npos) << fo.output();
+  // The engine stops the failed-over flow by itself (its only flow: the process exits).
+  EXPECT_EQ(engine->stop(0, 60s), 0) << engine->output();
+  EXPECT_NE(engine->output().find("failed over"), std::string::npos) << engine->output();
+
+  consume(kB, "A." + topic, 100'000);
+  for (int i = 0; i < 600; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
+
+  // Back to A, for records written there since the failover (not mirrored: the flow is stopped).
+  std::vector<int32_t> parts;
+  produce(topic, numbered(40, 2, parts, 100, 1000), parts);
+  Proc fb({"failback", "-c", spec_, "--flow", prefix_}, dir_ / "failback.log");
+  ASSERT_EQ(fb.stop(0, 180s), 0) << fb.output();
+  EXPECT_NE(fb.output().find("Failback complete: 1 group(s) ready on A (1 written now"), std::string::npos) << fb.output();
+  EXPECT_EQ(consume(kA, topic, 100'000), 40);
+  for (int i = 0; i < 600; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
+  for (int i = 1000; i < 1040; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
+  EXPECT_EQ(seen.size(), 640u);
+}
+
 }  // namespace
 }  // namespace mirror::e2e

@@ -1,0 +1,319 @@
+#include "cmd/failover.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <iostream>
+
+#include "apply/group_offsets.h"
+#include "cmd/exit_codes.h"
+#include "common/identity.h"
+#include "kafka/admin.h"
+#include "observe/observe.h"
+#include "offsets/mm2_format.h"
+#include "planner/group_sync.h"
+#include "state/lease.h"
+#include "state/progress.h"
+#include "state/state.h"
+
+namespace mirror::cmd {
+
+namespace {
+
+std::string owner() { return user_at_host() + " pid " + std::to_string(getpid()); }
+
+void add_common(CLI::App& sub, FailoverOptions& o) {
+  add_spec_options(sub, o.spec);
+  sub.add_flag("--dry-run", o.dry_run, "Show what would happen; change nothing (the engine keeps running)");
+  sub.add_option("--timeout", o.timeout_seconds, "Seconds to wait for each cluster request")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+}
+
+std::string tp(const std::string& topic, int32_t p) { return topic + "[" + std::to_string(p) + "]"; }
+std::string num(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+
+// Everything the switch needs, read directly (the source may be down: then only the target is read).
+struct World {
+  planner::ClusterState src, dst;
+  bool source_up = false;
+  std::string source_error;
+  std::map<std::pair<std::string, int32_t>, int64_t> source_end;  // source (topic, partition) -> log end
+};
+
+Result<World, std::string> observe_world(const spec::Flow& flow, const kafka::ClientConfig& source,
+                                         const kafka::ClientConfig& target) {
+  World w;
+  w.src.alias = flow.source;
+  w.dst.alias = flow.target;
+  auto selected = [&](const std::string& g) { return flow.replicates_group(g); };
+  auto dst = kafka::Admin::connect(target);
+  if (!dst) return fail("cannot reach the target " + target.label() + ": " + dst.error().describe());
+  auto dg = observe::observe_groups(*dst, selected);
+  if (!dg) return fail("read the consumer groups on " + flow.target + ": " + dg.error());
+  w.dst.groups = std::move(*dg);
+  auto records = state::read_latest(target, "progress/" + flow.name + "/");
+  if (!records)
+    return fail("read the engine's progress on " + flow.target + ": " + records.error().describe());
+  for (const auto& [key, value] : *records) {
+    std::string why;
+    auto p = state::progress_from_json(value, &why);
+    if (!p) return fail("the progress record " + key + " is unreadable (" + why + ")");
+    w.dst.offset_maps[flow.name][{p->source_topic, p->partition}] = std::move(p->map);
+  }
+  const std::string cp_topic = offsets::checkpoints_topic(flow.source);
+  auto topics = dst->list_topics();
+  if (!topics) return fail("list the topics of " + flow.target + ": " + topics.error().describe());
+  if (std::any_of(topics->begin(), topics->end(), [&](const auto& t) { return t.name == cp_topic; })) {
+    auto cps = state::read_latest_of(target, cp_topic);
+    if (!cps) return fail("read " + cp_topic + ": " + cps.error().describe());
+    for (const auto& [k, v] : *cps) {
+      if (auto c = offsets::decode_checkpoint(k, v)) {
+        w.dst.checkpoints[{flow.source, c->group, c->topic, c->partition}] = {c->upstream_offset,
+                                                                              c->downstream_offset};
+      }
+    }
+  }
+  // The source: optional (a disaster may have taken it).
+  kafka::ClientConfig quick = source;
+  quick.timeout = std::min(source.timeout, std::chrono::milliseconds(10'000));
+  auto src = kafka::Admin::connect(quick);
+  if (!src) {
+    w.source_error = src.error().describe();
+    return w;
+  }
+  auto sg = observe::observe_groups(*src, selected);
+  auto st = src->list_topics();
+  if (!sg || !st) {
+    w.source_error = !sg ? sg.error() : st.error().describe();
+    return w;
+  }
+  w.src.groups = std::move(*sg);
+  for (const auto& t : *st) w.src.topics[t.name] = planner::TopicState{t.name};
+  std::vector<kafka::OffsetQuery> q;
+  for (const auto& [key, map] : w.dst.offset_maps[flow.name])
+    q.push_back({{key.first, key.second}, kafka::OffsetSpec::latest});
+  if (!q.empty()) {
+    auto ends = src->list_offsets(q);
+    if (ends) {
+      for (const auto& e : *ends) {
+        if (!e.error) w.source_end[{e.tp.topic, e.tp.partition}] = e.offset;
+      }
+    }
+  }
+  w.source_up = true;
+  return w;
+}
+
+// Stops the flow's engine for good: marks the flow failed over in the target (engines stop it and do
+// not start it again until an apply resumes it), then takes the engine lease itself, so that no engine
+// writes progress or offsets while the final offsets are synced. The lease is returned held.
+Result<std::unique_ptr<state::Lease>, std::string> stop_engine(const spec::Flow& flow,
+                                                               const kafka::ClientConfig& target) {
+  auto applied = state::read_applied(target);
+  if (!applied) return fail("read mirror's state on " + flow.target + ": " + applied.error().describe());
+  auto it = applied->find(flow.name);
+  if (it == applied->end())
+    return fail("flow " + flow.name + " was never applied to " + flow.target +
+                ": there is nothing to fail over");
+  state::AppliedRecord r = it->second;
+  if (r.failed_over_at.empty()) {
+    r.failed_over_at = utc_now();
+    r.failed_over_by = user_at_host();
+    if (auto w = state::write_applied(target, {r}); !w)
+      return fail("mark the flow failed over on " + flow.target + ": " + w.error().describe());
+  }
+  const std::string lease = "engine/" + flow.name;
+  // A running engine: end its holding now (it stops at its next progress commit, about a second).
+  if (auto h = state::read_lease(target, lease, state::kEngineLeaseTopic); h && *h) {
+    std::cout << "  stopping the engine of " << flow.name << ": " << state::describe(**h) << "\n";
+    (void)state::force_release(target, lease, (*h)->id, owner() + " (mirror failover)",
+                               state::kEngineLeaseTopic);
+  }
+  auto l = state::Lease::acquire(target, {.topic = state::kEngineLeaseTopic,
+                                          .lease = lease,
+                                          .owner = owner(),
+                                          .purpose = "mirror failover",
+                                          .ttl = std::chrono::seconds(60),
+                                          .wait = std::chrono::seconds(60)});
+  if (!l) return fail("take the flow's engine lease: " + l.error().describe());
+  // The engine confirms its lease before each commit; give it a commit interval to notice and stop.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  return std::move(*l);
+}
+
+}  // namespace
+
+CLI::App* add_failover(CLI::App& app, FailoverOptions& o) {
+  CLI::App* sub = app.add_subcommand(
+      "failover",
+      "Disaster-recovery switch: stop the flow's engine, sync every selected consumer group's final offsets "
+      "to the target, and show where each will resume");
+  add_common(*sub, o);
+  sub->footer("Runbook: docs/failover.md. Resume replication afterwards with `mirror apply`.");
+  return sub;
+}
+
+CLI::App* add_failback(CLI::App& app, FailoverOptions& o) {
+  CLI::App* sub = app.add_subcommand(
+      "failback",
+      "The reverse: translate the groups' progress on the target back to source offsets, so consumers that "
+      "return to the source resume where they stopped");
+  add_common(*sub, o);
+  sub->footer("Runbook: docs/failover.md.");
+  return sub;
+}
+
+int run_failover(const FailoverOptions& o) {
+  const char* cmd = o.back ? "mirror failback" : "mirror failover";
+  if (o.spec.flows.size() != 1) {
+    std::cerr << cmd << ": name exactly one flow with --flow NAME (a switch moves one flow's consumers).\n";
+    return kExitUsage;
+  }
+  spec::LoadResult loaded = load_spec(o.spec);
+  if (!loaded.spec) {
+    for (const auto& d : loaded.diagnostics.sorted()) std::cerr << spec::format_text(d) << "\n";
+    std::cerr << cmd << ": the spec is invalid; nothing was changed.\n";
+    return kExitError;
+  }
+  const spec::Flow& flow = loaded.spec->flows.at(0);
+  observe::Options opts;
+  opts.timeout = std::chrono::seconds(o.timeout_seconds);
+  auto source = observe::client_config(*loaded.spec->cluster(flow.source), spec::Resolver::system(), opts);
+  auto target = observe::client_config(*loaded.spec->cluster(flow.target), spec::Resolver::system(), opts);
+  if (!source || !target) {
+    std::cerr << cmd << ": " << (!source ? source.error() : target.error()) << "\n";
+    return kExitError;
+  }
+  if (o.dry_run) std::cout << "Dry run: nothing is changed.\n";
+  std::cout << (o.back ? "Failback" : "Failover") << " of flow " << flow.name << " (" << flow.source << " -> "
+            << flow.target << ")\n";
+
+  std::unique_ptr<state::Lease> lease;
+  if (!o.back && !o.dry_run) {
+    auto l = stop_engine(flow, *target);
+    if (!l) {
+      std::cerr << cmd << ": " << l.error()
+                << "\nNothing was synced; the consumers' offsets are unchanged.\n";
+      return kExitError;
+    }
+    lease = std::move(*l);
+    std::cout << "  engine: stopped; the flow stays stopped until `mirror apply` resumes it\n";
+  }
+  auto world = observe_world(flow, *source, *target);
+  if (!world) {
+    std::cerr << cmd << ": " << world.error() << "\n";
+    return kExitError;
+  }
+  if (!world->source_up && !o.back) {
+    // Without the source, its groups' last known positions are the checkpoints mirror wrote.
+    for (const auto& [key, map] : world->dst.offset_maps[flow.name])
+      world->src.topics[key.first] = {key.first};
+    for (const auto& [k, cp] : world->dst.checkpoints) {
+      const auto& [src_alias, group, target_topic, partition] = k;
+      for (const auto& [key, map] : world->dst.offset_maps[flow.name]) {
+        if (flow.target_topic(key.first) == target_topic && key.second == partition) {
+          world->src.groups[group].id = group;
+          world->src.groups[group].offsets[{key.first, partition}] = cp.upstream;
+        }
+      }
+    }
+  }
+  if (!world->source_up) {
+    std::cout << "  source " << flow.source << ": unreachable (" << world->source_error << ")\n";
+    if (o.back) {
+      std::cerr << cmd << ": failback writes to " << flow.source
+                << ", which cannot be reached; nothing was changed.\n";
+      return kExitError;
+    }
+    std::cout << "  consumers resume on " << flow.target
+              << " from the offsets the engine synced last (at most --group-sync-interval old); unmirrored "
+                 "records are unknown\n";
+  }
+  const auto reports = o.back ? planner::group_reports_back(flow, world->src, world->dst)
+                              : planner::group_reports(flow, world->src, world->dst);
+  const kafka::ClientConfig& write_to = o.back ? *source : *target;
+  auto admin = kafka::Admin::connect(write_to);
+  int written = 0, ready = 0, skipped = 0, failed = 0;
+  // One row per group partition; the group's result on its first row, partition notes beside.
+  std::vector<std::array<std::string, 7>> rows;
+  rows.push_back({"GROUP", "PARTITION", o.back ? "ON " + flow.target : "ON " + flow.source,
+                  "RESUME ON " + (o.back ? flow.source : flow.target), "UNMIRRORED", "RESULT", "NOTE"});
+  for (const auto& r : reports) {
+    std::string result;
+    if (r.writes() && world->source_up) {
+      if (o.dry_run) {
+        result = "would write";
+      } else if (!admin) {
+        result = "FAILED: " + admin.error().describe();
+        ++failed;
+      } else {
+        apply::GroupWrite w{r.group, flow.source, {}, !o.back};
+        for (const auto& p : r.partitions) {
+          if (p.decision == planner::GroupDecision::write || p.decision == planner::GroupDecision::rewound)
+            w.offsets.push_back({p.target_topic, p.partition, *p.translated, p.source_offset});
+        }
+        const auto res = apply::write_group_offsets(*admin, write_to, w);
+        result = res.written ? "written" : (res.skipped ? "SKIPPED: " : "FAILED: ") + res.message;
+        (res.written ? written : res.skipped ? skipped : failed) += 1;
+      }
+    } else if (r.status == planner::GroupStatus::skipped_active) {
+      result = "SKIPPED: " + r.reason;
+      ++skipped;
+    } else {
+      result = "ready (already in sync)";
+      ++ready;
+    }
+    bool first = true;
+    for (const auto& p : r.partitions) {
+      // Where the group resumes: the translation when there is one, else what the group has there now.
+      const std::optional<int64_t> resume = p.translated ? p.translated : p.target_offset;
+      std::string unmirrored = "-";
+      if (!o.back) {
+        unmirrored = "unknown";
+        auto m = world->dst.offset_maps[flow.name].find({p.topic, p.partition});
+        auto e = world->source_end.find({p.topic, p.partition});
+        if (m != world->dst.offset_maps[flow.name].end() && e != world->source_end.end())
+          unmirrored = std::to_string(std::max<int64_t>(0, e->second - m->second.scanned_up()));
+      }
+      const bool plain =
+          p.decision == planner::GroupDecision::write || p.decision == planner::GroupDecision::in_sync;
+      rows.push_back({first ? r.group : "", tp(p.topic, p.partition), std::to_string(p.source_offset),
+                      num(resume), unmirrored, first ? result : "",
+                      plain ? "" : std::string(planner::group_decision_name(p.decision)) + ": " + p.detail});
+      first = false;
+    }
+  }
+  std::array<size_t, 7> width{};
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < 6; ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  std::cout << "\n";
+  for (const auto& row : rows) {
+    std::string line = " ";
+    for (size_t i = 0; i < 7; ++i) {
+      std::string cell = row[i];
+      if (i < 6) cell.resize(width[i], ' ');
+      line += " " + cell;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::cout << line << "\n";
+  }
+  if (reports.empty()) std::cout << "  (no consumer group of this flow has offsets on its mirrored topics)\n";
+  if (lease) (void)lease->release();
+  std::cout << "\n";
+  if (o.dry_run) {
+    std::cout << "Dry run complete: nothing was changed.\n";
+    return kExitOk;
+  }
+  const std::string where = o.back ? flow.source : flow.target;
+  std::cout << (o.back ? "Failback" : "Failover") << (failed ? " incomplete: " : " complete: ")
+            << written + ready << " group(s) ready on " << where << " (" << written << " written now, "
+            << ready << " already in sync), " << skipped << " skipped, " << failed << " failed.";
+  if (written + ready > 0) std::cout << " Their consumers can start on " << where << " now.";
+  if (failed) std::cout << " Fix the cause and run it again: it is safe to repeat.";
+  std::cout << "\n";
+  return failed ? kExitError : kExitOk;
+}
+
+}  // namespace mirror::cmd
