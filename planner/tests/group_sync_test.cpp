@@ -193,5 +193,51 @@ TEST(GroupSync, ThePlanCarriesOneActionPerGroupWithTheOffsetsToWrite) {
   EXPECT_NE(render_markdown(p).find("billing"), std::string::npos);
 }
 
+// ---- failback: target offsets back to source offsets ----
+
+TEST(GroupSyncBack, TargetPositionTranslatesBackExactly) {
+  World w;
+  w.target_group("app", "Empty", 0, {{{"A.orders", 0}, 1100}});  // the first record after the gap
+  const auto r = group_reports_back(w.spec.flows.at(0), w.src, w.dst);
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].partitions.size(), 1u);
+  EXPECT_EQ(r[0].partitions[0].translated, 150);
+  EXPECT_EQ(r[0].partitions[0].target_topic, "orders");
+  EXPECT_EQ(r[0].partitions[0].decision, GroupDecision::write);
+  EXPECT_EQ(r[0].status, GroupStatus::sync);
+  EXPECT_EQ(r[0].target, "A");
+}
+
+TEST(GroupSyncBack, SourceGroupAheadIsKeptAndPositionsBeyondTheMirrorWait) {
+  World w;
+  w.dst.offset_maps["f"][{"orders", 1}] = gapped_map();
+  w.target_group("app", "Empty", 0, {{{"A.orders", 0}, 1010}, {{"A.orders", 1}, 1151}});
+  w.source_group("app", {{{"orders", 0}, 60}});
+  const auto r = group_reports_back(w.spec.flows.at(0), w.src, w.dst);
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].partitions.size(), 2u);
+  EXPECT_EQ(r[0].partitions[0].decision, GroupDecision::keep_ahead);  // 1010 -> 10, but A is at 60
+  EXPECT_EQ(r[0].partitions[1].decision, GroupDecision::not_yet);     // past the mirrored end (1150)
+  EXPECT_EQ(r[0].status, GroupStatus::in_sync);
+}
+
+TEST(GroupSyncBack, GroupInUseOnTheSourceIsSkipped) {
+  World w;
+  w.target_group("app", "Empty", 0, {{{"A.orders", 0}, 1050}});
+  w.src.groups["app"] = GroupState{"app", "Stable", 1, {}};
+  const auto r = group_reports_back(w.spec.flows.at(0), w.src, w.dst);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, GroupStatus::skipped_active);
+}
+
+TEST(GroupSync, AFailedOverFlowIsResumedByApplyAndThePlanSaysSo) {
+  World w;
+  w.dst.applied["f"] = AppliedFlow{flow_revision(w.spec.flows.at(0)), "", "2026-11-26T02:00:00Z", "sre@host"};
+  const Plan p = w.plan();
+  const Action* a = find_action(p, ActionKind::update_flow, "f");
+  ASSERT_NE(a, nullptr) << render_text(p);
+  EXPECT_NE(a->reason.find("failed over by sre@host"), std::string::npos) << a->reason;
+}
+
 }  // namespace
 }  // namespace mirror::planner
