@@ -42,6 +42,11 @@ void add_engine_flags(CLI::App& sub, EngineFlags& f) {
                  "groups.sync_offsets)")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  sub.add_option("--heartbeat-interval", f.heartbeat_interval_s,
+                 "Seconds between MM2-format heartbeats written to the source's `heartbeats` topic and "
+                 "mirrored (end-to-end latency); 0: none")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
 }
 
 CLI::App* add_run(CLI::App& app, RunOptions& o) {
@@ -119,6 +124,7 @@ int run_engine(const spec::Spec& spec, const SpecOptions& spec_options,
   eo.commit_interval = std::chrono::milliseconds(flags.commit_interval_ms);
   eo.discovery_interval = std::chrono::seconds(flags.discovery_interval_s);
   eo.group_sync_interval = std::chrono::seconds(flags.group_sync_interval_s);
+  eo.heartbeat_interval = std::chrono::seconds(flags.heartbeat_interval_s);
   eo.owner = owner();
   eo.log = [log](const std::string& line) { log("mirror: " + line); };
   eo.audit = [log](const std::string& line) { log(line); };

@@ -18,6 +18,7 @@ struct EngineFlags {
   int commit_interval_ms = 1000;
   int discovery_interval_s = 10;
   int group_sync_interval_s = 5;
+  int heartbeat_interval_s = 1;
 };
 void add_engine_flags(CLI::App& sub, EngineFlags& f);
 

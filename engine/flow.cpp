@@ -98,7 +98,12 @@ EngineMetrics::EngineMetrics(Registry& r)
       partitions(r.gauge("mirror_partitions_assigned", "Source partitions this engine replicates", {"flow"})),
       group_offsets(r.counter("mirror_group_offsets_synced_total",
                               "Consumer-group partitions whose translated offset was written to the target",
-                              {"flow", "group"})) {}
+                              {"flow", "group"})),
+      heartbeat_latency(
+          r.gauge("mirror_heartbeat_latency_seconds",
+                  "From a heartbeat's emission on the source to the target's acknowledgement of "
+                  "its copy (the last one mirrored)",
+                  {"flow"})) {}
 
 const char* flow_state_name(FlowState s) {
   switch (s) {
@@ -129,6 +134,7 @@ struct FlowRunner::Session {
     std::deque<InFlight> inflight;
     bool dirty = false;
     std::optional<std::string> failed;  // a delivery failed: progress stops here until the next session
+    bool heartbeats = false;            // the source's `heartbeats` topic: its copies measure latency
     std::shared_ptr<Counter> records, bytes, skipped_total;
     std::shared_ptr<Gauge> lag;
   };
@@ -149,6 +155,7 @@ struct FlowRunner::Session {
   std::vector<Slot> slots;
   std::map<std::string, std::map<int32_t, size_t>, std::less<>> index;  // topic -> partition -> slot
   std::shared_ptr<Histogram> latency;
+  std::shared_ptr<Gauge> heartbeat_latency;
   uint64_t copied = 0, copied_at_last_log = 0;
   Clock::time_point last_log = Clock::now();
 
@@ -187,6 +194,7 @@ struct FlowRunner::Session {
     consumer.emplace(must(kafka::Consumer::create(source, {.isolation = kafka::Isolation::read_committed}),
                           "create the source consumer"));
     latency = runner.metrics_.latency.with({{"flow", flow.name}});
+    heartbeat_latency = runner.metrics_.heartbeat_latency.with({{"flow", flow.name}});
   }
 
   // Source partitions the flow selects now: topic -> partition count.
@@ -306,6 +314,7 @@ struct FlowRunner::Session {
       s.topic = tp.topic;
       s.partition = tp.partition;
       s.target_topic = flow.target_topic(tp.topic);
+      s.heartbeats = tp.topic == offsets::kHeartbeatsTopic;
       const int64_t target_end = dst_end.at({s.target_topic, tp.partition});
       if (auto it = stored.find(progress_key(flow.name, tp.topic, tp.partition)); it != stored.end()) {
         s.map = it->second.map;
@@ -364,8 +373,11 @@ struct FlowRunner::Session {
     s.records->inc();
     s.bytes->inc(static_cast<uint64_t>(f.bytes));
     ++copied;
-    if (f.ts_ms > 0)
-      latency->observe(static_cast<double>(std::max<int64_t>(0, wall_ms() - f.ts_ms)) / 1000.0);
+    if (f.ts_ms > 0) {
+      const double secs = static_cast<double>(std::max<int64_t>(0, wall_ms() - f.ts_ms)) / 1000.0;
+      latency->observe(secs);
+      if (s.heartbeats) heartbeat_latency->set(secs);
+    }
   }
 
   void forward(const kafka::Message& m) {
@@ -670,6 +682,63 @@ struct FlowRunner::Session {
     });
   }
 
+  // ---- heartbeats: MM2's format, so that MM2's tools (and its RemoteClusterUtils) see a live pair ----
+  // Like MM2, the pair A -> B writes Heartbeat(source B, target A) into A's `heartbeats`; the flow
+  // mirrors that topic to B (as A.heartbeats) and the copy's latency is the flow's end-to-end latency.
+  // One flow per (source, target) emits: the first by name.
+  std::optional<kafka::Producer> hb_producer;
+  Clock::time_point next_heartbeat = Clock::now();
+  bool heartbeats_off = false;
+
+  bool emits_heartbeats() const {
+    if (runner.options_.heartbeat_interval.count() <= 0) return false;
+    for (const auto& f : runner.spec_->flows) {
+      if (f.source == flow.source && f.target == flow.target) return f.name == flow.name;
+    }
+    return false;
+  }
+
+  void heartbeats_fail(const std::string& why) {
+    heartbeats_off = true;
+    log("heartbeats are off for this session: " + why +
+        " (replication is not affected; MM2-style latency is not measured)");
+  }
+
+  void start_heartbeats() {
+    if (!emits_heartbeats()) return;
+    const std::string topic(offsets::kHeartbeatsTopic);
+    auto topics = src_admin->list_topics();
+    if (!topics) return heartbeats_fail("list the source topics: " + topics.error().describe());
+    if (std::none_of(topics->begin(), topics->end(), [&](const auto& t) { return t.name == topic; })) {
+      auto r = src_admin->create_topics({{.name = topic, .configs = {{"cleanup.policy", "compact"}}}});
+      if (!r || (!(*r)[0].ok() && (*r)[0].error->code != kafka::Errc::already_exists)) {
+        return heartbeats_fail("cannot create `" + topic + "` on " + flow.source + ": " +
+                               (!r ? r.error().describe() : (*r)[0].error->describe()) +
+                               "; create it (compacted, 1 partition) or grant CREATE on it");
+      }
+    }
+    auto p = kafka::Producer::create(source, {}, [this](const kafka::Delivery& d) {
+      if (d.error && !heartbeats_off)
+        heartbeats_fail("write to `heartbeats` on " + flow.source + ": " + d.error->describe());
+    });
+    if (!p) return heartbeats_fail(p.error().describe());
+    hb_producer.emplace(std::move(*p));
+  }
+
+  void maybe_heartbeat(Clock::time_point now) {
+    if (!hb_producer || heartbeats_off) return;
+    hb_producer->poll(milliseconds(0));
+    if (now < next_heartbeat) return;
+    next_heartbeat = now + runner.options_.heartbeat_interval;
+    const offsets::Heartbeat h{flow.target, flow.source, wall_ms()};
+    const std::string key = offsets::heartbeat_key(h), value = offsets::heartbeat_value(h);
+    if (auto r = hb_producer->send(
+            {.topic = offsets::kHeartbeatsTopic, .partition = 0, .key = key, .value = value});
+        !r) {
+      heartbeats_fail("write to `heartbeats` on " + flow.source + ": " + r.error().describe());
+    }
+  }
+
   // ---- the session ----
   void run() {
     open_clients();
@@ -689,6 +758,7 @@ struct FlowRunner::Session {
     commit();  // new partitions' start positions are progress too
     runner.set_state(FlowState::running);
     write_status("running", 0, 0);
+    start_heartbeats();
 
     auto next_commit = Clock::now() + runner.options_.commit_interval;
     auto next_discovery = Clock::now() + runner.options_.discovery_interval;
@@ -728,6 +798,7 @@ struct FlowRunner::Session {
         next_discovery = Clock::now() + runner.options_.discovery_interval;
       }
       maybe_sync_groups(now, next_group_sync);
+      maybe_heartbeat(now);
       report_progress(false);
     }
     if (discovery.valid()) (void)discovery.get();  // let a running discovery round finish

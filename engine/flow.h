@@ -22,6 +22,8 @@ struct EngineOptions {
   std::chrono::milliseconds commit_interval{1'000};      // how often progress is stored
   std::chrono::milliseconds discovery_interval{10'000};  // how often new topics/partitions are looked for
   std::chrono::milliseconds group_sync_interval{5'000};  // how often group offsets are synced
+  // How often a heartbeat (MM2's format) is written to the source's `heartbeats` topic; 0: never.
+  std::chrono::milliseconds heartbeat_interval{1'000};
   std::chrono::milliseconds progress_log_interval{10'000};
   std::chrono::milliseconds lease_ttl{15'000};    // a standby takes over this long after a crash
   std::string owner;                              // "user@host pid N"
@@ -44,6 +46,7 @@ struct EngineMetrics {
   Family<Gauge>& state;
   Family<Gauge>& partitions;
   Family<Counter>& group_offsets;  // group partitions whose target offset mirror wrote
+  Family<Gauge>& heartbeat_latency;
 };
 
 enum class FlowState { standby, starting, running, error, stopped };

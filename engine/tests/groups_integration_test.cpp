@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "engine/tests/e2e.h"
+#include "offsets/mm2_format.h"
 
 namespace mirror::e2e {
 namespace {
@@ -47,7 +48,7 @@ class GroupsE2E : public EngineE2E {
     produce(topic, recs, parts);
     spec_ = write_spec();
     ASSERT_NO_FATAL_FAILURE(apply(spec_));
-    auto engine = run(spec_, "run");
+    auto engine = run(spec_, "copy");
     ASSERT_TRUE(wait_caught_up(prefix_, topic, partitions, 120s)) << engine->output();
     ASSERT_EQ(engine->stop(SIGTERM, 20s), 0) << engine->output();
   }
@@ -278,6 +279,45 @@ TEST_F(GroupsE2E, TranslationIsExactAcrossAbortedTransactionsAndAKillNine) {
     EXPECT_EQ(*target[0][static_cast<size_t>(t)].key, next->second)
         << "source offset " << at[i] << " translated to target offset " << t;
   }
+}
+
+// Heartbeats in MM2's format: written to A's `heartbeats` (key: source B, target A, as MM2's B->A pair
+// writes them), mirrored to B as A.heartbeats, and their latency exposed per flow.
+TEST_F(GroupsE2E, HeartbeatsAreEmittedMirroredAndMeasured) {
+  const std::string topic = prefix_ + ".orders";
+  ASSERT_NO_FATAL_FAILURE(mirror_topic(topic, 1, 10));
+  auto engine = run(spec_, "run", {"--heartbeat-interval", "1", "--discovery-interval", "1"});
+  bool seen = false;
+  for (int i = 0; i < 300 && !seen; ++i) {
+    std::this_thread::sleep_for(100ms);
+    seen = end_offsets(kB, "A.heartbeats", 1) >= 2;
+  }
+  ASSERT_TRUE(seen) << engine->output();
+  auto copies = read_all(kB, "A.heartbeats", 1, kafka::Isolation::read_uncommitted);
+  ASSERT_FALSE(copies[0].empty());
+  bool ours = false;
+  for (const auto& r : copies[0]) {
+    auto h = offsets::decode_heartbeat(r.key.value_or(""), r.value.value_or(""));
+    ASSERT_TRUE(h.ok()) << h.error();
+    ours |= h->source_alias == "B" && h->target_alias == "A" && h->timestamp_ms > 0;
+  }
+  EXPECT_TRUE(ours);
+  const std::string addr = metrics_url(*engine);
+  ASSERT_FALSE(addr.empty());
+  httplib::Client http("http://" + addr);
+  std::smatch m;
+  std::string body;
+  const std::regex gauge("mirror_heartbeat_latency_seconds\\{flow=\"" + prefix_ + "\"\\} ([0-9.e+-]+)");
+  // The gauge is there from the start (0); it moves once a heartbeat's copy is acknowledged.
+  for (int i = 0; i < 100 && !(std::regex_search(body, m, gauge) && std::stod(m[1]) > 0); ++i) {
+    std::this_thread::sleep_for(100ms);
+    auto res = http.Get("/metrics");
+    if (res) body = res->body;
+  }
+  ASSERT_TRUE(std::regex_search(body, m, gauge)) << body;
+  EXPECT_GT(std::stod(m[1]), 0.0);
+  EXPECT_LT(std::stod(m[1]), 30.0);
+  EXPECT_EQ(engine->stop(SIGTERM, 20s), 0) << engine->output();
 }
 
 // A real consumer group reads part of a topic on A, fails over to B (mirror failover, the engine running
