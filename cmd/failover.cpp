@@ -52,27 +52,12 @@ Result<World, std::string> observe_world(const spec::Flow& flow, const kafka::Cl
   auto dg = observe::observe_groups(*dst, selected);
   if (!dg) return fail("read the consumer groups on " + flow.target + ": " + dg.error());
   w.dst.groups = std::move(*dg);
-  auto records = state::read_latest(target, "progress/" + flow.name + "/");
-  if (!records)
-    return fail("read the engine's progress on " + flow.target + ": " + records.error().describe());
-  for (const auto& [key, value] : *records) {
-    std::string why;
-    auto p = state::progress_from_json(value, &why);
-    if (!p) return fail("the progress record " + key + " is unreadable (" + why + ")");
-    w.dst.offset_maps[flow.name][{p->source_topic, p->partition}] = std::move(p->map);
-  }
-  const std::string cp_topic = offsets::checkpoints_topic(flow.source);
+  if (auto n = observe::read_offset_maps(target, flow.name, w.dst); !n) return fail(std::move(n).error());
   auto topics = dst->list_topics();
   if (!topics) return fail("list the topics of " + flow.target + ": " + topics.error().describe());
+  const std::string cp_topic = offsets::checkpoints_topic(flow.source);
   if (std::any_of(topics->begin(), topics->end(), [&](const auto& t) { return t.name == cp_topic; })) {
-    auto cps = state::read_latest_of(target, cp_topic);
-    if (!cps) return fail("read " + cp_topic + ": " + cps.error().describe());
-    for (const auto& [k, v] : *cps) {
-      if (auto c = offsets::decode_checkpoint(k, v)) {
-        w.dst.checkpoints[{flow.source, c->group, c->topic, c->partition}] = {c->upstream_offset,
-                                                                              c->downstream_offset};
-      }
-    }
+    if (auto n = observe::read_checkpoints(target, flow.source, w.dst); !n) return fail(std::move(n).error());
   }
   // The source: optional (a disaster may have taken it).
   kafka::ClientConfig quick = source;

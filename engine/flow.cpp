@@ -605,17 +605,14 @@ struct FlowRunner::Session {
       if (!gs_src) gs_src.emplace(must(kafka::Admin::connect(source), "connect to the source"));
       if (!gs_dst) gs_dst.emplace(must(kafka::Admin::connect(target), "connect to the target"));
       if (!checkpoints) {  // once per session: what mirror (or MM2) checkpointed before
-        checkpoints.emplace();
+        planner::ClusterState known;
         const std::string topic = offsets::checkpoints_topic(flow.source);
         for (const auto& t : must(gs_dst->list_topics(), "list the target topics")) {
           if (t.name != topic) continue;
-          for (const auto& [k, v] : must(state::read_latest_of(target, topic), "read " + topic)) {
-            if (auto c = offsets::decode_checkpoint(k, v)) {
-              (*checkpoints)[{flow.source, c->group, c->topic, c->partition}] = {c->upstream_offset,
-                                                                                 c->downstream_offset};
-            }
-          }
+          if (auto n = observe::read_checkpoints(target, flow.source, known); !n)
+            return "read " + topic + ": " + n.error();
         }
+        checkpoints = std::move(known.checkpoints);
       }
       auto selected = [this](const std::string& g) { return flow.replicates_group(g); };
       planner::ClusterState src, dst;

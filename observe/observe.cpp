@@ -279,44 +279,56 @@ Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(c
     if (!cfg) return fail(std::move(cfg).error());
     if (st.topics.count(state::kProgressTopic)) {
       Timer t(options, alias + ": offset maps");
-      auto records = state::read_latest(*cfg, "progress/");
-      if (!records) return fail(fmt(records.error()));
-      for (const auto& [key, value] : *records) {
-        std::string why;
-        auto p = state::progress_from_json(value, &why);
-        if (!p) {
-          return fail("the engine's progress record " + key + " in " + alias + ":" + state::kProgressTopic +
-                      " is unreadable (" + why + "); it is written only by mirror: was it edited by hand?");
-        }
-        st.offset_maps[p->flow][{p->source_topic, p->partition}] = std::move(p->map);
-      }
-      t.done(std::to_string(records->size()) + " partition(s)");
+      auto n = read_offset_maps(*cfg, "", st);
+      if (!n) return fail(std::move(n).error());
+      t.done(std::to_string(*n) + " partition(s)");
     }
     std::set<std::string> sources;
     for (const auto& f : spec.flows) {
       if (f.target == alias) sources.insert(f.source);
     }
     for (const auto& source : sources) {
-      const std::string topic = offsets::checkpoints_topic(source);
-      if (!st.topics.count(topic)) continue;
-      Timer t(options, alias + ": " + topic);
-      auto records = state::read_latest_of(*cfg, topic);
-      if (!records) return fail(fmt(records.error()));
-      size_t bad = 0;
-      for (const auto& [key, value] : *records) {
-        auto c = offsets::decode_checkpoint(key, value);
-        if (!c) {
-          ++bad;  // not ours to judge (MM2 may have written it); ignored like MM2's client ignores it
-          continue;
-        }
-        st.checkpoints[{source, c->group, c->topic, c->partition}] = {c->upstream_offset,
-                                                                      c->downstream_offset};
-      }
-      t.done(std::to_string(records->size() - bad) + " checkpoint(s)" +
-             (bad ? ", " + std::to_string(bad) + " unreadable and ignored" : ""));
+      if (!st.topics.count(offsets::checkpoints_topic(source))) continue;
+      Timer t(options, alias + ": " + offsets::checkpoints_topic(source));
+      auto n = read_checkpoints(*cfg, source, st);
+      if (!n) return fail(std::move(n).error());
+      t.done(std::to_string(*n) + " checkpoint(s)");
     }
   }
   return out;
+}
+
+Result<size_t, std::string> read_offset_maps(const kafka::ClientConfig& target, const std::string& flow,
+                                             planner::ClusterState& into) {
+  auto records = state::read_latest(target, flow.empty() ? "progress/" : "progress/" + flow + "/");
+  if (!records) return fail(fmt(records.error()));
+  for (const auto& [key, value] : *records) {
+    std::string why;
+    auto p = state::progress_from_json(value, &why);
+    if (!p) {
+      return fail("the engine's progress record " + key + " in " + target.label() + ":" +
+                  state::kProgressTopic + " is unreadable (" + why +
+                  "); it is written only by mirror: was it edited by hand?");
+    }
+    into.offset_maps[p->flow][{p->source_topic, p->partition}] = std::move(p->map);
+  }
+  return records->size();
+}
+
+Result<size_t, std::string> read_checkpoints(const kafka::ClientConfig& target, const std::string& source,
+                                             planner::ClusterState& into) {
+  auto records = state::read_latest_of(target, offsets::checkpoints_topic(source));
+  if (!records) return fail(fmt(records.error()));
+  size_t n = 0;
+  for (const auto& [key, value] : *records) {
+    // A record mirror cannot read (MM2 may have written it) is ignored, as MM2's own client ignores it.
+    if (auto c = offsets::decode_checkpoint(key, value)) {
+      into.checkpoints[{source, c->group, c->topic, c->partition}] = {c->upstream_offset,
+                                                                      c->downstream_offset};
+      ++n;
+    }
+  }
+  return n;
 }
 
 }  // namespace mirror::observe

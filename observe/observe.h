@@ -44,6 +44,14 @@ struct Scope {
 Result<std::map<std::string, planner::GroupState>, std::string> observe_groups(
     kafka::Admin& admin, const std::function<bool(const std::string&)>& selected);
 
+// In a target cluster: the engine's offset maps (of `flow`, or of every flow when empty) into
+// `into.offset_maps`, and the latest checkpoints of groups of `source` (<source>.checkpoints.internal, which
+// must exist) into `into.checkpoints`. Return how many records they read.
+Result<size_t, std::string> read_offset_maps(const kafka::ClientConfig& target, const std::string& flow,
+                                             planner::ClusterState& into);
+Result<size_t, std::string> read_checkpoints(const kafka::ClientConfig& target, const std::string& source,
+                                             planner::ClusterState& into);
+
 // Observes every cluster the spec's flows name. Admin round trips do not grow with the number of topics:
 // metadata, configs and ACLs are one request each per cluster; group offsets are one per selected group.
 Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(const spec::Spec& spec,

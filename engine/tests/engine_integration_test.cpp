@@ -106,17 +106,22 @@ TEST_F(EngineE2E, KillNineFiveTimesLosesNothing) {
     for (std::sregex_iterator it(out.begin(), out.end(), re), end; it != end; ++it)
       reported += std::stoll((*it)[1]);
   };
+  // Each run copies at least 120,000 more records before its kill (the engine copies ~300,000 records/s
+  // here: absolute kill points at 15%, 30%, ... were all passed before the second kill).
+  int64_t seen = 0;
   for (int kill = 1; kill <= 5; ++kill) {
     auto engine = run(spec, "run" + std::to_string(kill));
-    const int64_t at = 150'000 * kill;
-    const int64_t seen = wait_target_at_least("A." + topic, 8, at);
+    const int64_t at = std::min<int64_t>(seen + 120'000, 950'000);
+    seen = wait_target_at_least("A." + topic, 8, at);
     EXPECT_EQ(engine->stop(SIGKILL, 10s), -1);
     std::cout << "kill -9 at " << seen << " records on the target\n";
     count_reported(engine->output());
   }
   auto engine = run(spec, "final");
   ASSERT_TRUE(wait_caught_up(prefix_, topic, 8, 240s)) << engine->output();
-  EXPECT_EQ(engine->stop(SIGTERM, 10s), 0) << engine->output();
+  // A clean stop (the 10 s bound is checked by EngineE2E.RecordsArriveIdenticalAndInOrder; a loaded machine
+  // may still be starting this engine up here).
+  EXPECT_EQ(engine->stop(SIGTERM, 30s), 0) << engine->output();
   count_reported(engine->output());
   const int64_t dups = check_complete(topic, 8, kafka::Isolation::read_uncommitted);
   std::cout << "at-least-once after 5 x kill -9: 1000000 records, " << dups << " duplicates, " << reported
