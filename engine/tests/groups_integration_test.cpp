@@ -281,6 +281,32 @@ TEST_F(GroupsE2E, TranslationIsExactAcrossAbortedTransactionsAndAKillNine) {
   }
 }
 
+// An empty source partition: a group committed at 0 there resumes at the target's start of it.
+TEST_F(GroupsE2E, EmptySourcePartitionTranslatesToTheTargetsStart) {
+  const std::string topic = prefix_ + ".sparse";
+  create_topic(topic, 3);
+  std::vector<int32_t> parts;
+  auto recs = numbered(100, 2, parts);  // partitions 0 and 1 only
+  produce(topic, recs, parts);
+  spec_ = write_spec();
+  ASSERT_NO_FATAL_FAILURE(apply(spec_));
+  {
+    auto engine = run(spec_, "copy");
+    ASSERT_TRUE(wait_caught_up(prefix_, topic, 3, 120s)) << engine->output();
+    ASSERT_EQ(engine->stop(SIGTERM, 20s), 0) << engine->output();
+  }
+  const std::string g = prefix_ + "-sparse";
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 50}, {1, 50}, {2, 0}}));
+  const Json p = plan();
+  const Json* rep = group(p, g);
+  ASSERT_NE(rep, nullptr) << p.dump(2);
+  ASSERT_EQ((*rep)["partitions"].size(), 3u);
+  EXPECT_EQ((*rep)["partitions"][2]["decision"], "write");
+  EXPECT_EQ((*rep)["partitions"][2]["translated"], 0);
+  ASSERT_NO_FATAL_FAILURE(apply(spec_));
+  EXPECT_EQ(committed(kB, g), (std::map<int32_t, int64_t>{{0, 50}, {1, 50}, {2, 0}}));
+}
+
 // Heartbeats in MM2's format: written to A's `heartbeats` (key: source B, target A, as MM2's B->A pair
 // writes them), mirrored to B as A.heartbeats, and their latency exposed per flow.
 TEST_F(GroupsE2E, HeartbeatsAreEmittedMirroredAndMeasured) {
