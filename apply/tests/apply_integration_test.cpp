@@ -2,6 +2,8 @@
 // pipeline runs it: convergence, exit codes, stale plans, drift, and settings mirror does not own.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -265,6 +267,15 @@ TEST_F(ApplyE2E, PartialFailureIsReportedAndARerunConverges) {
   using kafka::AclOperation;
   using kafka::AclResourceType;
   const std::string bob = "User:bob";
+  // bob's grants go when the test ends, whatever its outcome: other tests expect bob to be refused.
+  struct Revoke {
+    std::function<void()> f;
+    ~Revoke() { f(); }
+  } revoke{[&] {
+    for (const char* alias : {"A", "B"}) {
+      (void)admin(alias).delete_acls({kafka::AclFilter{.principal = bob}});
+    }
+  }};
   for (const char* alias : {"A", "B"}) {
     auto c = admin(alias);
     std::vector<kafka::AclBinding> grants;
