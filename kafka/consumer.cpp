@@ -68,6 +68,31 @@ Consumer& Consumer::operator=(Consumer&& o) noexcept {
 }
 Consumer::~Consumer() { close(); }
 
+namespace {
+// Group rebalances (subscribe() only): take what the group assigns, give back what it revokes, with the
+// eager or the cooperative protocol; counted for callers who must show a group was not disturbed.
+void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                  void* opaque) {
+  auto* cs = static_cast<ClientState*>(opaque);
+  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (cs) ++cs->assignments;
+    if (cooperative) {
+      ErrorHandle e(rd_kafka_incremental_assign(rk, parts));
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+  } else if (cooperative) {
+    ErrorHandle e(rd_kafka_incremental_unassign(rk, parts));
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+void configure_consumer(rd_kafka_conf_t* conf) { rd_kafka_conf_set_rebalance_cb(conf, on_rebalance); }
+}  // namespace
+
+int Consumer::assignments() const { return client_->state().assignments.load(); }
+
 Result<Consumer> Consumer::create(const ClientConfig& config, const ConsumerOptions& options) {
   Overrides o;
   // librdkafka serves a consumer's queue only with a group.id; with assign() it never joins the group.
@@ -94,7 +119,7 @@ Result<Consumer> Consumer::create(const ClientConfig& config, const ConsumerOpti
   // for fetch.wait.max.ms (default 500 ms) before answering.
   if (options.report_eof) o.defaults["fetch.wait.max.ms"] = "10";
   if (options.group_id) o.forced["group.id"] = *options.group_id;
-  auto c = Client::create(RD_KAFKA_CONSUMER, config, o, "consumer");
+  auto c = Client::create(RD_KAFKA_CONSUMER, config, o, "consumer", configure_consumer);
   if (!c) return fail(std::move(c).error());
   // Route the main queue (error callbacks) into the consumer queue served by poll().
   rd_kafka_poll_set_consumer(c->get());

@@ -84,6 +84,9 @@ class Consumer {
   Result<std::optional<Message>> poll(std::chrono::milliseconds wait);
   // Synchronous offset commit for the configured group (offset = the next record to read).
   Result<void> commit(const std::vector<TopicPartitionOffset>& offsets);
+  // After subscribe(): how many times the group gave this consumer its partitions (1 after joining; more
+  // means the group rebalanced).
+  int assignments() const;
   void close();
 
  private:

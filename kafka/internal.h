@@ -2,6 +2,7 @@
 // librdkafka's asynchronous errors, and waiting for results with short polls. Private to kafka/.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -31,6 +32,7 @@ struct ClientState {
   std::optional<Error> fatal;         // rd_kafka_fatal_error() after ERR__FATAL
   std::string last_broker_error;      // e.g. "Connect to ipv4#127.0.0.1:29092 failed: Connection refused"
   void* user = nullptr;               // the owning wrapper's own state (e.g. the delivery handler)
+  std::atomic<int> assignments{0};    // consumers in a group: partitions assigned by a rebalance
 };
 
 // Extra settings a particular kind of client forces (e.g. enable.idempotence for producers). Applied

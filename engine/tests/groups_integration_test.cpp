@@ -90,6 +90,50 @@ class GroupsE2E : public EngineE2E {
     return nullptr;
   }
 
+  // What a read_committed consumer of the source reads: (offset, key) of every record, in order.
+  static std::vector<std::pair<int64_t, std::string>> readable(const std::string& topic) {
+    std::vector<std::pair<int64_t, std::string>> out;
+    auto c = kafka::Consumer::create(kA, {.isolation = kafka::Isolation::read_committed, .report_eof = true});
+    EXPECT_TRUE(c.ok());
+    if (!c.ok()) return out;
+    EXPECT_TRUE(c->assign({{topic, 0, 0}}).ok());
+    for (auto deadline = Clock::now() + 60s; Clock::now() < deadline;) {
+      auto m = c->poll(100ms);
+      EXPECT_TRUE(m.ok());
+      if (!m.ok() || !*m) continue;
+      if ((*m)->eof()) break;
+      out.push_back({(*m)->offset(), std::string((*m)->key().value_or(""))});
+    }
+    c->close();
+    return out;
+  }
+
+  // For each committed source offset in `at` (partition 0): a group committed there on A, synced by
+  // apply, must point on B at exactly the record a read_committed consumer of A reads next.
+  void expect_exact(const std::string& topic, const std::vector<std::pair<int64_t, std::string>>& source,
+                    const std::vector<int64_t>& at) {
+    for (size_t i = 0; i < at.size(); ++i) {
+      ASSERT_NO_FATAL_FAILURE(commit(kA, prefix_ + "-g" + std::to_string(i), topic, {{0, at[i]}}));
+    }
+    ASSERT_NO_FATAL_FAILURE(apply(spec_));
+    auto target = read_all(kB, "A." + topic, 1, kafka::Isolation::read_uncommitted);
+    const int64_t target_end = end_offsets(kB, "A." + topic, 1);
+    for (size_t i = 0; i < at.size(); ++i) {
+      const auto got = committed(kB, prefix_ + "-g" + std::to_string(i));
+      ASSERT_EQ(got.count(0), 1u) << "group " << i << " (source offset " << at[i] << ") was not synced";
+      const int64_t t = got.at(0);
+      auto next = std::find_if(source.begin(), source.end(), [&](const auto& r) { return r.first >= at[i]; });
+      if (next == source.end()) {
+        EXPECT_EQ(t, target_end) << "a caught-up group resumes at the target's end";
+        continue;
+      }
+      // The record at target offset t (the target topic began empty and has no markers: offset = index).
+      ASSERT_LT(t, static_cast<int64_t>(target[0].size()));
+      EXPECT_EQ(*target[0][static_cast<size_t>(t)].key, next->second)
+          << "source offset " << at[i] << " translated to target offset " << t;
+    }
+  }
+
   std::string spec_;
 };
 
@@ -154,6 +198,9 @@ TEST_F(GroupsE2E, TargetGroupAheadIsNotMovedBackwardsAndAnActiveGroupIsNotTouche
     member = d && !d->empty() && (*d)[0].member_count > 0;
   }
   ASSERT_TRUE(member) << "the live consumer did not join its group";
+  for (int i = 0; i < 30 && consumer->assignments() == 0; ++i) (void)consumer->poll(100ms);
+  const int assigned = consumer->assignments();
+  ASSERT_GE(assigned, 1);
 
   const Json p = plan();
   const Json* a = group(p, ahead);
@@ -167,6 +214,8 @@ TEST_F(GroupsE2E, TargetGroupAheadIsNotMovedBackwardsAndAnActiveGroupIsNotTouche
 
   ASSERT_NO_FATAL_FAILURE(apply(spec_));
   EXPECT_EQ(committed(kB, ahead), (std::map<int32_t, int64_t>{{0, 200}}));
+  for (int i = 0; i < 20; ++i) (void)consumer->poll(100ms);  // a rebalance would show up here
+  EXPECT_EQ(consumer->assignments(), assigned) << "the live consumer's group rebalanced";
   consumer->close();
   EXPECT_EQ(committed(kB, active), (std::map<int32_t, int64_t>{{0, 10}}));
 }
@@ -227,22 +276,8 @@ TEST_F(GroupsE2E, TranslationIsExactAcrossAbortedTransactionsAndAKillNine) {
     }
     ASSERT_FALSE(failed) << failed->describe();
   }
-  // What a read_committed consumer of the source sees, with the offsets.
-  std::vector<std::pair<int64_t, std::string>> readable;
-  {
-    auto c = kafka::Consumer::create(kA, {.isolation = kafka::Isolation::read_committed, .report_eof = true});
-    ASSERT_TRUE(c.ok());
-    ASSERT_TRUE(c->assign({{topic, 0, 0}}).ok());
-    for (auto deadline = Clock::now() + 60s; Clock::now() < deadline;) {
-      auto m = c->poll(100ms);
-      ASSERT_TRUE(m.ok());
-      if (!*m) continue;
-      if ((*m)->eof()) break;
-      readable.push_back({(*m)->offset(), std::string(*(*m)->key())});
-    }
-    c->close();
-  }
-  ASSERT_EQ(readable.size(), 30u * 500u);
+  const auto source = readable(topic);
+  ASSERT_EQ(source.size(), 30u * 500u);
   const int64_t end = end_offsets(kA, topic, 1);
 
   spec_ = write_spec();
@@ -257,28 +292,51 @@ TEST_F(GroupsE2E, TranslationIsExactAcrossAbortedTransactionsAndAKillNine) {
   ASSERT_EQ(engine->stop(SIGTERM, 20s), 0) << engine->output();
 
   // Committed offsets: 10% and 90% of the way, inside an aborted transaction, on a commit marker, the end.
-  const std::vector<int64_t> at = {0, end / 10, end * 9 / 10, 501 + 250, 500, end};
-  for (size_t i = 0; i < at.size(); ++i) {
-    ASSERT_NO_FATAL_FAILURE(commit(kA, prefix_ + "-g" + std::to_string(i), topic, {{0, at[i]}}));
+  expect_exact(topic, source, {0, end / 10, end * 9 / 10, 501 + 250, 500, end});
+}
+
+// Exact across compaction gaps: a compacted source topic whose cleaner removed most offsets; groups
+// committed inside the gaps resume on B at the next record that survived.
+TEST_F(GroupsE2E, TranslationIsExactAcrossCompactionGaps) {
+  const std::string topic = prefix_ + ".compacted";
+  auto r = admin(kA).create_topics({{.name = topic,
+                                     .partitions = 1,
+                                     .replication_factor = 1,
+                                     .configs = {{"cleanup.policy", "compact"},
+                                                 {"segment.ms", "100"},
+                                                 {"min.cleanable.dirty.ratio", "0.01"},
+                                                 {"delete.retention.ms", "0"}}}});
+  ASSERT_TRUE(r.ok() && (*r)[0].ok());
+  std::vector<Rec> recs;
+  std::vector<int32_t> parts;
+  for (int i = 0; i < 2000; ++i) {  // 10 keys written 200 times each: most offsets compact away
+    Rec rec;
+    rec.key = "k" + std::to_string(i % 10) + "-" + std::to_string(i / 500);
+    rec.value = "v" + std::to_string(i);
+    recs.push_back(std::move(rec));
+    parts.push_back(0);
   }
+  produce(topic, recs, parts);
+  // Segments roll only when a record arrives after segment.ms; the cleaner looks every 15 s.
+  std::vector<std::pair<int64_t, std::string>> source;
+  for (int i = 0; i < 120; ++i) {
+    std::this_thread::sleep_for(1s);
+    produce(topic, {Rec{.key = "roll", .value = "x"}}, {0});
+    source = readable(topic);
+    if (source.size() < 1000) break;
+  }
+  ASSERT_LT(source.size(), 1000u) << "the log cleaner did not compact " << topic << " within 2 minutes";
+  spec_ = write_spec();
   ASSERT_NO_FATAL_FAILURE(apply(spec_));
-  auto target = read_all(kB, "A." + topic, 1, kafka::Isolation::read_uncommitted);
-  const int64_t target_end = end_offsets(kB, "A." + topic, 1);
-  for (size_t i = 0; i < at.size(); ++i) {
-    const auto got = committed(kB, prefix_ + "-g" + std::to_string(i));
-    ASSERT_EQ(got.count(0), 1u) << "group " << i << " (source offset " << at[i] << ") was not synced";
-    const int64_t t = got.at(0);
-    auto next =
-        std::find_if(readable.begin(), readable.end(), [&](const auto& r) { return r.first >= at[i]; });
-    if (next == readable.end()) {
-      EXPECT_EQ(t, target_end) << "a caught-up group resumes at the target's end";
-      continue;
-    }
-    // The record at target offset t (the target topic began empty: offset = index).
-    ASSERT_LT(t, static_cast<int64_t>(target[0].size()));
-    EXPECT_EQ(*target[0][static_cast<size_t>(t)].key, next->second)
-        << "source offset " << at[i] << " translated to target offset " << t;
+  {
+    auto engine = run(spec_, "copy");
+    ASSERT_TRUE(wait_caught_up(prefix_, topic, 1, 120s)) << engine->output();
+    ASSERT_EQ(engine->stop(SIGTERM, 20s), 0) << engine->output();
   }
+  source = readable(topic);  // the rolls since
+  // Offsets inside gaps (compacted away), on survivors, and the end.
+  std::vector<int64_t> at = {0, 1, 250, 777, 1500, source.back().first, end_offsets(kA, topic, 1)};
+  expect_exact(topic, source, at);
 }
 
 // An empty source partition: a group committed at 0 there resumes at the target's start of it.
