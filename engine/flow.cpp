@@ -748,6 +748,7 @@ struct FlowRunner::Session {
       if (!p) raise("the stored progress " + key + " in " + kProgressTopic + " is unreadable (" + why + ")");
       stored.emplace(key, std::move(*p));
     }
+    start_heartbeats();  // first: a `heartbeats` topic it creates is mirrored from the start
     auto wanted = selected(*src_admin);
     ensure_targets(*dst_admin, wanted);
     add_partitions(wanted, stored);
@@ -755,7 +756,6 @@ struct FlowRunner::Session {
     commit();  // new partitions' start positions are progress too
     runner.set_state(FlowState::running);
     write_status("running", 0, 0);
-    start_heartbeats();
 
     auto next_commit = Clock::now() + runner.options_.commit_interval;
     auto next_discovery = Clock::now() + runner.options_.discovery_interval;
