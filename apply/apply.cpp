@@ -65,6 +65,19 @@ class Executor {
 
   Report run(const spec::Spec& spec) {
     spec_ = &spec;
+    if (options_.audit) {
+      for (const auto& o : options_.overrides) {
+        options_.audit(Json{{"event", "mirror.apply.policy_override"},
+                            {"time", options_.now_utc},
+                            {"by", options_.user_host},
+                            {"plan_fingerprint", plan_.fingerprint},
+                            {"spec_commit", plan_.spec.commit ? Json(*plan_.spec.commit) : Json(nullptr)},
+                            {"rule", o.rule},
+                            {"reason", o.reason},
+                            {"resources", o.resources}}
+                           .dump());
+      }
+    }
     // Consecutive actions of one kind on one cluster form one batch (the plan is sorted that way).
     size_t i = 0;
     while (i < plan_.actions.size()) {
@@ -396,6 +409,7 @@ class Executor {
           r.spec_source = plan_.spec.source;
           r.spec_commit = plan_.spec.commit.value_or("");
           r.content_hash = plan_.spec.content_hash;
+          r.policy_overrides = options_.overrides;
         }
         if (!options_.keep_revision || r.applied_at.empty()) {
           r.applied_at = options_.now_utc;

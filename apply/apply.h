@@ -11,6 +11,7 @@
 #include "kafka/client_config.h"
 #include "planner/plan.h"
 #include "spec/spec.h"
+#include "state/state.h"
 
 namespace mirror::apply {
 
@@ -37,6 +38,9 @@ struct Options {
   // The engine creating topics for new source topics: record them as managed, but leave the flow's
   // applied revision (and who applied it) as it is.
   bool keep_revision = false;
+  // Soft-mandatory policies this apply overrides: one audit line each before any change, and recorded
+  // with every flow revision the apply records.
+  std::vector<state::PolicyOverride> overrides;
 };
 
 // `clusters` holds a resolved client config for every alias the plan touches.

@@ -111,11 +111,14 @@ CLI::App* add_apply(CLI::App& app, ApplyOptions& o) {
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   sub->add_flag("-v,--verbose", o.verbose, "Print each observation phase and its timing to stderr");
+  add_policy_flags(*sub, o.policy);
   sub->footer(
+      "Policies (the spec's policies:, docs/policies.md) are judged again before anything changes; an\n"
+      "override is recorded in the applied revision and the audit log.\n"
       "With PLANFILE the saved plan is the approval: no prompt; it is refused (exit 4) if the spec or any\n"
       "resource it touches changed since. The spec (-c or --git) is still needed to reach the clusters.\n"
       "Audit: one JSON line per action on stderr. Exit codes: 0 applied, 1 error or failed action,\n"
-      "4 stale plan, 64 usage error.");
+      "3 denied by a policy, 4 stale plan, 64 usage error.");
   return sub;
 }
 
@@ -209,7 +212,15 @@ int run_apply(const ApplyOptions& o) {
     std::cerr << "  hint: plan again, review, and apply the new plan\n";
     return kExitStale;
   }
-  const planner::Plan& plan = saved ? *saved : fresh;
+  planner::Plan plan = saved ? *saved : fresh;
+  // The saved plan's own policy results are not trusted: the policies are judged again, now.
+  auto gate = judge_plan(plan, spec, *states, o.policy, "mirror apply");
+  if (!gate) return kExitUsage;
+  if (gate->verdict.blocked()) {
+    if (!saved) std::cout << planner::render_text(plan, {Style::for_stream(stdout).color});
+    report_blocked(*gate, "mirror apply", "nothing was changed");
+    return kExitPolicy;
+  }
 
   if (!plan.has_changes()) {
     std::cout << "No changes. Both clusters match the spec; nothing to apply.\n";
@@ -244,6 +255,13 @@ int run_apply(const ApplyOptions& o) {
   ao.user_host = user_at_host();
   ao.audit = [](const std::string& line) { std::cerr << line << "\n"; };
   ao.fence = [&locks] { return locks.confirm(); };
+  for (const auto& ov : gate->overrides) {
+    state::PolicyOverride rec{ov.rule, ov.reason, {}};
+    for (const auto& r : gate->verdict.overridden) {
+      if (r.rule == ov.rule && !r.resource.empty()) rec.resources.push_back(r.resource);
+    }
+    ao.overrides.push_back(std::move(rec));
+  }
   apply::Report report = apply::execute(plan, spec, clusters, ao);
 
   const Style st = Style::for_stream(stdout);

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cmd/policy_gate.h"
 #include "cmd/run.h"
 #include "cmd/spec_options.h"
 
@@ -17,6 +18,7 @@ struct ApplyOptions {
   EngineFlags engine;
   int timeout_seconds = 30;
   bool verbose = false;
+  PolicyFlags policy;
 };
 
 CLI::App* add_apply(CLI::App& app, ApplyOptions& o);

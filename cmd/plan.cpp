@@ -40,9 +40,12 @@ CLI::App* add_plan(CLI::App& app, PlanOptions& o) {
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   sub->add_flag("-v,--verbose", o.verbose, "Print each observation phase and its timing to stderr");
+  add_policy_flags(*sub, o.policy);
   sub->footer(
-      "Exit codes: 0 success (no changes with --detailed-exitcode), 1 error, 2 changes present\n"
-      "(--detailed-exitcode), 3 denied by a policy, 64 usage error.");
+      "Policies (the spec's policies:, docs/policies.md) are judged on every plan; their results are in\n"
+      "every format. Exit codes: 0 success (no changes with --detailed-exitcode), 1 error, 2 changes "
+      "present\n"
+      "(--detailed-exitcode), 3 denied by a policy (takes precedence over 2), 64 usage error.");
   return sub;
 }
 
@@ -74,6 +77,8 @@ int run_plan(const PlanOptions& o) {
     return kExitError;
   }
   planner::Plan plan = planner::make_plan(*loaded.spec, *states, {o.allow_delete});
+  auto gate = judge_plan(plan, *loaded.spec, *states, o.policy, "mirror plan");
+  if (!gate) return kExitUsage;
 
   if (!o.out.empty()) {
     std::ofstream f(o.out, std::ios::binary | std::ios::trunc);
@@ -86,6 +91,10 @@ int run_plan(const PlanOptions& o) {
   std::cout << render(plan, o.format);
   if (!o.out.empty() && o.format == "text") {
     std::cout << "\nSaved the plan to " << o.out << " (render it again with: mirror show " << o.out << ")\n";
+  }
+  if (gate->verdict.blocked()) {
+    report_blocked(*gate, "mirror plan", "mirror apply would refuse it (exit 3)");
+    return kExitPolicy;
   }
   if (o.detailed_exitcode && plan.has_changes()) return kExitChanges;
   return kExitOk;

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cmd/policy_gate.h"
 #include "cmd/spec_options.h"
 
 namespace mirror::cmd {
@@ -14,6 +15,7 @@ struct PlanOptions {
   bool allow_delete = false;
   int timeout_seconds = 30;
   bool verbose = false;
+  PolicyFlags policy;
 };
 
 struct ShowOptions {

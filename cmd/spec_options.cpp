@@ -1,5 +1,6 @@
 #include "cmd/spec_options.h"
 
+#include "policies/policies.h"
 #include "spec/git.h"
 
 namespace mirror::cmd {
@@ -24,6 +25,15 @@ void add_spec_options(CLI::App& app, SpecOptions& o) {
 spec::LoadResult load_spec(const SpecOptions& o) {
   spec::LoadResult r =
       o.git.empty() ? spec::load_path(o.config) : spec::load_git(spec::GitSource{o.git, o.ref, o.path, {}});
+  // The policies' parameters are checked by policies/ (spec/ does not know the rules), at their place in
+  // the spec: every command refuses a policy it could not evaluate.
+  if (r.spec) {
+    for (auto& d : policies::check(*r.spec)) r.diagnostics.add(std::move(d));
+    if (r.diagnostics.has_errors()) {
+      r.spec.reset();
+      return r;
+    }
+  }
   if (!r.spec || o.flows.empty()) return r;
   std::vector<spec::Flow> kept;
   for (const auto& name : o.flows) {

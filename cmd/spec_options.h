@@ -20,8 +20,8 @@ struct SpecOptions {
 
 void add_spec_options(CLI::App& app, SpecOptions& o);
 
-// Loads from git or the file system, then keeps only the flows named with --flow (an unknown name is
-// an error that lists the defined ones).
+// Loads from git or the file system, checks the policies' parameters (policies::check), then keeps only
+// the flows named with --flow (an unknown name is an error that lists the defined ones).
 spec::LoadResult load_spec(const SpecOptions& o);
 
 }  // namespace mirror::cmd

@@ -6,9 +6,9 @@
 #include <iostream>
 
 #include "cmd/exit_codes.h"
-#include "state/progress.h"
 #include "observe/observe.h"
 #include "planner/plan.h"
+#include "state/progress.h"
 #include "state/state.h"
 
 namespace mirror::cmd {

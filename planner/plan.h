@@ -69,12 +69,15 @@ struct Note {
   std::string message;
 };
 
+// One judgement of a policy rule (policies/): a violation, or the rule passing as a whole.
 struct PolicyResult {
   std::string rule;
-  std::string level;
-  std::string resource;
+  std::string level;     // advisory, soft-mandatory, hard-mandatory
+  std::string resource;  // "B:A.orders", "flow a-to-b", a cluster alias, or "" for the whole plan
   std::string message;
   bool passed = true;
+  bool overridden = false;      // a failed soft-mandatory result let through by --override-policy
+  std::string override_reason;  // its --reason
 };
 
 struct SpecRef {

@@ -210,6 +210,37 @@ std::string members_text(const GroupReport& r) {
   return "target " + r.target_state + ", " + std::to_string(r.target_members) + " member(s)";
 }
 
+// Policy results, shared by the text and markdown renderings. A failed result blocks unless it is
+// advisory or overridden (policies::judge decides the same way).
+enum class PolicyOutcome { passed, blocks, overridden, advisory };
+PolicyOutcome outcome(const PolicyResult& r) {
+  if (r.passed) return PolicyOutcome::passed;
+  if (r.overridden) return PolicyOutcome::overridden;
+  return r.level == "advisory" ? PolicyOutcome::advisory : PolicyOutcome::blocks;
+}
+
+// "3 failed (1 blocking, 1 overridden, 1 advisory), 9 passed": one line over all results.
+std::string policy_counts(const Plan& p) {
+  size_t passed = 0, blocks = 0, overridden = 0, advisory = 0;
+  for (const auto& r : p.policy_results) {
+    switch (outcome(r)) {
+      case PolicyOutcome::passed: ++passed; break;
+      case PolicyOutcome::blocks: ++blocks; break;
+      case PolicyOutcome::overridden: ++overridden; break;
+      case PolicyOutcome::advisory: ++advisory; break;
+    }
+  }
+  const size_t failed = blocks + overridden + advisory;
+  std::string s = std::to_string(failed) + " failed";
+  std::string parts;
+  for (const auto& [n, what] : {std::pair{blocks, "blocking"}, std::pair{overridden, "overridden"},
+                                std::pair{advisory, "advisory"}}) {
+    if (n > 0) parts += (parts.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+  }
+  if (failed > 0) s += " (" + parts + ")";
+  return s + ", " + std::to_string(passed) + " passed";
+}
+
 std::string action_title(const Action& a) {
   return std::string(1, change_symbol(change_of(a.kind))) + " " + action_kind_name(a.kind) + " " + a.cluster +
          ":" + a.resource;
@@ -235,7 +266,9 @@ std::string render_json(const Plan& p) {
                         {"level", r.level},
                         {"resource", r.resource},
                         {"message", r.message},
-                        {"passed", r.passed}});
+                        {"passed", r.passed},
+                        {"overridden", r.overridden},
+                        {"override_reason", r.override_reason}});
   }
   Json diags = Json::array();
   for (const auto& n : p.diagnostics) {
@@ -314,9 +347,11 @@ Result<Plan, std::string> parse_json(const std::string& text) {
     p.summary = {sum.at("create").get<int>(), sum.at("update").get<int>(), sum.at("delete").get<int>(),
                  sum.at("no_op").get<int>()};
     for (const auto& r : j.value("policy_results", Json::array())) {
+      // overridden / override_reason: absent in plans saved before overrides were rendered.
       p.policy_results.push_back({r.at("rule").get<std::string>(), r.at("level").get<std::string>(),
                                   r.value("resource", std::string()), r.value("message", std::string()),
-                                  r.value("passed", true)});
+                                  r.value("passed", true), r.value("overridden", false),
+                                  r.value("override_reason", std::string())});
     }
     for (const auto& n : j.value("diagnostics", Json::array())) {
       auto sev = severity_from(n.value("severity", std::string("warning")));
@@ -459,6 +494,38 @@ std::string render_text(const Plan& p, TextStyle st) {
     }
     out << "\n";
   }
+  if (!p.policy_results.empty()) {
+    // Failed checks one by one with what to do; passed rules by name only.
+    auto red = [&](const std::string& s) { return st.color ? "\033[31m" + s + "\033[0m" : s; };
+    out << "Policy checks: " << policy_counts(p) << "\n";
+    std::vector<std::string> passed;
+    size_t blocking = 0;
+    for (const auto& r : p.policy_results) {
+      const PolicyOutcome o = outcome(r);
+      if (o == PolicyOutcome::passed) {
+        if (std::find(passed.begin(), passed.end(), r.rule) == passed.end()) passed.push_back(r.rule);
+        continue;
+      }
+      const std::string tag = o == PolicyOutcome::blocks       ? red("FAIL    ")
+                              : o == PolicyOutcome::overridden ? warn("OVERRIDE")
+                                                               : color(Change::update, "WARN    ");
+      blocking += o == PolicyOutcome::blocks;
+      out << "  " << tag << "  " << r.rule << " (" << r.level << ")"
+          << (r.resource.empty() ? "" : " " + r.resource) << "\n";
+      if (!r.message.empty()) out << "              " << r.message << "\n";
+      if (o == PolicyOutcome::overridden) out << "              overridden: " << r.override_reason << "\n";
+    }
+    if (!passed.empty()) {
+      std::string names;
+      for (const auto& n : passed) names += (names.empty() ? "" : ", ") + n;
+      out << "  passed: " << names << "\n";
+    }
+    if (blocking > 0) {
+      out << red("Denied by policy: " + std::to_string(blocking) + " failed check(s) block this plan") +
+                 " (hard-mandatory, or soft-mandatory without --override-policy RULE --reason TEXT).\n";
+    }
+    out << "\n";
+  }
   if (p.summary.no_op > 0) out << p.summary.no_op << " resource(s) already match the spec.\n";
   out << summary_line(p) << "\n";
   return out.str();
@@ -500,8 +567,17 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
   // note); filled in priority order (policy results, actions, notes) while they fit.
   std::vector<std::string> policies, actions, notes;
   for (const auto& r : p.policy_results) {
+    std::string result;
+    switch (outcome(r)) {
+      case PolicyOutcome::passed: result = "passed"; break;
+      case PolicyOutcome::blocks: result = "**failed:** " + cell(r.message); break;
+      case PolicyOutcome::advisory: result = "failed (advisory): " + cell(r.message); break;
+      case PolicyOutcome::overridden:
+        result = "**overridden:** " + cell(r.message) + "<br>reason: " + cell(r.override_reason);
+        break;
+    }
     policies.push_back("| " + cell(r.rule) + " | " + cell(r.level) + " | " + cell(r.resource) + " | " +
-                       (r.passed ? std::string("passed") : "**failed:** " + cell(r.message)) + " |\n");
+                       result + " |\n");
   }
   std::string legend;
   if (p.has_changes()) {
@@ -565,7 +641,8 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
   const std::string open = "\n<details><summary>Show the " + std::to_string(p.actions.size()) +
                            " action(s)</summary>\n\n```diff\n# " + legend + "\n";
   const std::string close = "```\n</details>\n";
-  const std::string policy_head = "\n| policy | level | resource | result |\n|---|---|---|---|\n";
+  const std::string policy_head = "\n**Policy checks:** " + policy_counts(p) +
+                                  "\n\n| policy | level | resource | result |\n|---|---|---|---|\n";
   std::string group_counts;
   for (const auto& [n, what] : {std::pair{to_sync, "to sync"}, std::pair{in_sync, "in sync"},
                                 std::pair{skipped, "skipped: in use on the target"}}) {

@@ -696,18 +696,21 @@ void parse_policy(Parser& p, const YAML::Node& n, Partial& out) {
       p.error(k, "unknown key \"" + key + "\" in policy",
               "did you mean \"" + std::string(*near) +
                   "\"? (a policy has rule, level and the rule's parameters)");
-    } else if (v.IsScalar()) {
-      if (auto s = p.plain_string(v, "policy parameter " + key)) r.params[key] = *s;
-    } else if (v.IsSequence()) {
-      std::string joined;
-      for (const auto& item : v) {
-        if (auto s = p.plain_string(item, "policy parameter " + key))
-          joined += (joined.empty() ? "" : "\n") + *s;
-      }
-      r.params[key] = joined;
     } else {
-      p.error(v, "policy parameter " + key + " must be a value or a list of values, not " + type_name(v),
-              "write key: value or key: [value, ...]");
+      r.param_where[key] = p.at(k);  // policies/ checks the values and reports problems here
+      if (v.IsScalar()) {
+        if (auto s = p.plain_string(v, "policy parameter " + key)) r.params[key] = *s;
+      } else if (v.IsSequence()) {
+        std::string joined;
+        for (const auto& item : v) {
+          if (auto s = p.plain_string(item, "policy parameter " + key))
+            joined += (joined.empty() ? "" : "\n") + *s;
+        }
+        r.params[key] = joined;
+      } else {
+        p.error(v, "policy parameter " + key + " must be a value or a list of values, not " + type_name(v),
+                "write key: value or key: [value, ...]");
+      }
     }
   }
   if (r.rule.empty()) p.error(n, "policy has no rule", "add rule: <name>, e.g. rule: no-topic-deletion");

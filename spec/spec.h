@@ -85,7 +85,8 @@ struct Flow {
 struct PolicyRule {
   std::string rule;
   std::string level;
-  std::map<std::string, std::string> params;  // other scalar keys
+  std::map<std::string, std::string> params;    // other keys; a list's items are joined with "\n"
+  std::map<std::string, Location> param_where;  // where each parameter's key was written
   Location where;
 };
 

@@ -31,6 +31,13 @@ std::string to_json(const AppliedRecord& r) {
          {"mirror_version", r.mirror_version},
          {"managed", {{"topics", r.managed_topics}, {"acls", acls}}}};
   if (!r.failed_over_at.empty()) j["failed_over"] = {{"at", r.failed_over_at}, {"by", r.failed_over_by}};
+  if (!r.policy_overrides.empty()) {
+    Json overrides = Json::array();
+    for (const auto& o : r.policy_overrides) {
+      overrides.push_back({{"rule", o.rule}, {"reason", o.reason}, {"resources", o.resources}});
+    }
+    j["policy_overrides"] = overrides;
+  }
   return j.dump();
 }
 
@@ -57,6 +64,10 @@ std::optional<AppliedRecord> from_json(const std::string& text) {
     if (j.contains("failed_over")) {
       r.failed_over_at = j["failed_over"].value("at", std::string());
       r.failed_over_by = j["failed_over"].value("by", std::string());
+    }
+    for (const auto& o : j.value("policy_overrides", Json::array())) {
+      r.policy_overrides.push_back({o.at("rule").get<std::string>(), o.value("reason", std::string()),
+                                    o.value("resources", std::vector<std::string>{})});
     }
     return r;
   } catch (const nlohmann::json::exception&) {

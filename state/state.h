@@ -18,6 +18,14 @@ namespace mirror::state {
 
 inline constexpr const char* kTopic = "mirror.state.internal";
 
+// A soft-mandatory policy let through by `--override-policy RULE --reason TEXT` (docs/policies.md).
+struct PolicyOverride {
+  std::string rule;
+  std::string reason;
+  std::vector<std::string> resources;  // what the overridden checks failed on
+  bool operator==(const PolicyOverride&) const = default;
+};
+
 struct AppliedRecord {
   std::string flow;
   std::string revision;      // planner::flow_revision at apply time
@@ -32,6 +40,8 @@ struct AppliedRecord {
   // Set by `mirror failover`: engines do not replicate the flow until an apply resumes it.
   std::string failed_over_at;  // UTC; "" when not failed over
   std::string failed_over_by;
+  // The policy overrides the apply that recorded this revision used (empty: none).
+  std::vector<PolicyOverride> policy_overrides;
 };
 
 std::string to_json(const AppliedRecord& r);

@@ -129,11 +129,18 @@ ClusterBuilder drift_b(const spec::Spec& s) {
 Plan drift_plan(bool allow_delete) {
   const auto s = drift_spec();
   Plan p = make_plan(s, states({drift_a(), drift_b(s), drift_c()}), {.allow_delete = allow_delete});
-  // Policy results come from policies/, which runs after the planner; a plan carries them.
+  // Policy results come from policies/, which runs after the planner; a plan carries them. The drift plan
+  // shows a passed rule, an advisory failure and an overridden soft-mandatory one; allow-delete adds a
+  // hard-mandatory failure that blocks.
   p.policy_results = {
-      {"no-topic-deletion", "hard-mandatory", "", "", true},
-      {"max-partitions", "advisory", "B:A.orders.eu", "", true},
-      {"min-replication-factor", "soft-mandatory", "B:A.audit", "", true},
+      {"no-topic-deletion", "hard-mandatory", "", "no topic is deleted", true},
+      {"max-partitions", "advisory", "B:A.orders.eu",
+       "B:A.orders.eu would have 12 partitions, more than max 8; exclude the topic from the flow, or raise "
+       "max "
+       "in review",
+       false},
+      {"max-actions", "soft-mandatory", "", "the plan has 7 actions, more than max 5", false, true,
+       "CHG-2041: catch up after the freeze"},
   };
   if (allow_delete) {
     p.policy_results[0] = {"no-topic-deletion", "hard-mandatory", "B:A.orders.legacy",
@@ -396,6 +403,45 @@ TEST(Text, MultiLineValuesAreShownAsALineDiff) {
   EXPECT_NE(t.find("    line three\n"), std::string::npos) << t;
 }
 
+// Policy checks: failed ones one by one (blocking, overridden with the reason, advisory), passed rules by
+// name, and a closing line when something blocks.
+TEST(Text, PolicyChecksListFailuresWithLevelAndResourceAndCountPassed) {
+  const std::string t = render_text(drift_plan(true));
+  const size_t at = t.find("Policy checks: 3 failed (1 blocking, 1 overridden, 1 advisory), 0 passed\n");
+  ASSERT_NE(at, std::string::npos) << t;
+  EXPECT_NE(t.find("  FAIL      no-topic-deletion (hard-mandatory) B:A.orders.legacy\n"
+                   "              deletes topic A.orders.legacy on B\n",
+                   at),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("  OVERRIDE  max-actions (soft-mandatory)\n"
+                   "              the plan has 7 actions, more than max 5\n"
+                   "              overridden: CHG-2041: catch up after the freeze\n",
+                   at),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("  WARN      max-partitions (advisory) B:A.orders.eu\n", at), std::string::npos) << t;
+  EXPECT_NE(t.find("Denied by policy: 1 failed check(s) block this plan", at), std::string::npos) << t;
+  // Before the closing summary, which stays the last line.
+  EXPECT_LT(at, t.find("Plan: "));
+
+  const std::string drift = render_text(drift_plan(false));
+  EXPECT_NE(drift.find("Policy checks: 2 failed (1 overridden, 1 advisory), 1 passed\n"), std::string::npos)
+      << drift;
+  EXPECT_NE(drift.find("  passed: no-topic-deletion\n"), std::string::npos) << drift;
+  EXPECT_EQ(drift.find("Denied by policy"), std::string::npos) << drift;  // nothing blocks
+}
+
+TEST(Text, NoPolicyChecksNoSection) {
+  EXPECT_EQ(render_text(first_plan()).find("Policy checks"), std::string::npos);
+}
+
+TEST(Text, PolicyColours) {
+  const std::string c = render_text(drift_plan(true), {.color = true});
+  EXPECT_NE(c.find("\033[31mFAIL    \033[0m"), std::string::npos) << c;
+  EXPECT_NE(c.find("\033[1;33mOVERRIDE\033[0m"), std::string::npos) << c;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // JSON
 
@@ -599,6 +645,29 @@ TEST(Groups, PlansSavedBeforeGroupSyncStillParse) {
   ASSERT_TRUE(back.ok()) << back.error();
   EXPECT_TRUE(back->groups.empty());
   EXPECT_EQ(render_json(*back), render_json(drift_plan(false)));
+}
+
+TEST(Json, PolicyResultsCarryTheOverrideAndOlderPlansStillParse) {
+  const Json j = Json::parse(render_json(drift_plan(false)));
+  const Json& r = j["policy_results"][2];
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : r.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"rule", "level", "resource", "message", "passed", "overridden",
+                                            "override_reason"}));
+  EXPECT_EQ(r["overridden"], true);
+  EXPECT_EQ(r["override_reason"], "CHG-2041: catch up after the freeze");
+  EXPECT_EQ(j["policy_results"][0]["overridden"], false);
+
+  // A plan saved before overrides were rendered: both fields absent.
+  Json old = j;
+  for (auto& e : old["policy_results"]) {
+    e.erase("overridden");
+    e.erase("override_reason");
+  }
+  auto back = parse_json(old.dump());
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_FALSE(back->policy_results[2].overridden);
+  EXPECT_EQ(back->policy_results[2].override_reason, "");
 }
 
 TEST(Groups, ParseRejectsUnknownNamesAndMalformedGroups) {
@@ -829,6 +898,19 @@ TEST(Markdown, SummaryVisibleDetailsCollapsedInADiffBlock) {
   EXPECT_LT(summary, details);
   EXPECT_NE(md.find("```diff\n", details), std::string::npos) << md;
   EXPECT_NE(md.find("| policy | level | resource | result |"), std::string::npos) << md;
+  EXPECT_NE(md.find("**Policy checks:** 3 failed (1 blocking, 1 overridden, 1 advisory), 0 passed\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| no-topic-deletion | hard-mandatory | B:A.orders.legacy | **failed:** deletes topic"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(
+      md.find("| max-actions | soft-mandatory |  | **overridden:** the plan has 7 actions, more than max "
+              "5<br>reason: CHG-2041: catch up after the freeze |"),
+      std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| max-partitions | advisory | B:A.orders.eu | failed (advisory): "), std::string::npos)
+      << md;
 }
 
 TEST(Markdown, NoChangesHasNoDetailsBlock) {
