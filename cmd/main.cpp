@@ -7,6 +7,7 @@
 #include "cmd/apply.h"
 #include "cmd/exit_codes.h"
 #include "cmd/failover.h"
+#include "cmd/import.h"
 #include "cmd/plan.h"
 #include "cmd/run.h"
 #include "cmd/status.h"
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
   failback.back = true;
   CLI::App* failover_cmd = mirror::cmd::add_failover(app, failover);
   CLI::App* failback_cmd = mirror::cmd::add_failback(app, failback);
+  mirror::cmd::ImportMm2Options import_mm2;
+  CLI::App* import_mm2_cmd = mirror::cmd::add_import(app, import_mm2);
 
   try {
     app.parse(argc, argv);
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
     if (unlock_cmd->parsed()) return mirror::cmd::run_force_unlock(unlock);
     if (failover_cmd->parsed()) return mirror::cmd::run_failover(failover);
     if (failback_cmd->parsed()) return mirror::cmd::run_failover(failback);
+    if (import_mm2_cmd->parsed()) return mirror::cmd::run_import_mm2(import_mm2);
   } catch (const std::exception& e) {
     // Last resort: a bug, not bad input. Say so instead of crashing.
     std::cerr << "mirror: internal error: " << e.what() << "\nPlease report this with the command you ran.\n";
