@@ -36,7 +36,8 @@ inline const kafka::ClientConfig kB{.alias = "B", .bootstrap = "127.0.0.1:29092"
 // A mirror process with its stdout and stderr in a file.
 class Proc {
  public:
-  Proc(const std::vector<std::string>& args, const fs::path& log) : log_(log) {
+  Proc(const std::vector<std::string>& args, const fs::path& log, std::string binary = MIRROR_BINARY)
+      : log_(log) {
     pid_ = fork();
     if (pid_ == 0) {
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -45,7 +46,7 @@ class Proc {
       int in = open("/dev/null", O_RDONLY);
       dup2(in, 0);
       std::vector<char*> argv;
-      std::string bin = MIRROR_BINARY;
+      std::string bin = binary;
       argv.push_back(bin.data());
       std::vector<std::string> copy = args;
       for (auto& a : copy) argv.push_back(a.data());
