@@ -214,8 +214,9 @@ int run_apply(const ApplyOptions& o) {
   }
   planner::Plan plan = saved ? *saved : fresh;
   // The saved plan's own policy results are not trusted: the policies are judged again, now.
-  auto gate = judge_plan(plan, spec, *states, o.policy, "mirror apply");
-  if (!gate) return kExitUsage;
+  int gate_exit = kExitUsage;
+  auto gate = judge_plan(plan, spec, *states, o.policy, "mirror apply", &gate_exit);
+  if (!gate) return gate_exit;
   if (gate->verdict.blocked()) {
     if (!saved) std::cout << planner::render_text(plan, {Style::for_stream(stdout).color});
     report_blocked(*gate, "mirror apply", "nothing was changed");

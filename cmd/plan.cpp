@@ -77,8 +77,9 @@ int run_plan(const PlanOptions& o) {
     return kExitError;
   }
   planner::Plan plan = planner::make_plan(*loaded.spec, *states, {o.allow_delete});
-  auto gate = judge_plan(plan, *loaded.spec, *states, o.policy, "mirror plan");
-  if (!gate) return kExitUsage;
+  int gate_exit = kExitUsage;
+  auto gate = judge_plan(plan, *loaded.spec, *states, o.policy, "mirror plan", &gate_exit);
+  if (!gate) return gate_exit;
 
   if (!o.out.empty()) {
     std::ofstream f(o.out, std::ios::binary | std::ios::trunc);

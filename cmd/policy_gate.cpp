@@ -5,6 +5,8 @@
 #include <iostream>
 #include <set>
 
+#include "cmd/exit_codes.h"
+
 namespace mirror::cmd {
 
 void add_policy_flags(CLI::App& app, PolicyFlags& flags) {
@@ -18,7 +20,8 @@ void add_policy_flags(CLI::App& app, PolicyFlags& flags) {
 
 std::optional<Gate> judge_plan(planner::Plan& plan, const spec::Spec& spec,
                                const std::map<std::string, planner::ClusterState>& states,
-                               const PolicyFlags& flags, const std::string& command) {
+                               const PolicyFlags& flags, const std::string& command, int* exit_code) {
+  *exit_code = kExitUsage;
   const bool blank_reason =
       std::all_of(flags.reason.begin(), flags.reason.end(), [](unsigned char c) { return std::isspace(c); });
   if (!flags.overrides.empty() && blank_reason) {
@@ -40,6 +43,16 @@ std::optional<Gate> judge_plan(planner::Plan& plan, const spec::Spec& spec,
   auto verdict = policies::judge(plan.policy_results, gate.overrides);
   if (!verdict) {
     std::cerr << command << ": " << verdict.error() << "\n";
+    // Trying to let a hard-mandatory failure through is a denial, not a typo.
+    for (const auto& o : gate.overrides) {
+      bool hard = false, soft = false;
+      for (const auto& r : plan.policy_results) {
+        if (r.rule != o.rule || r.passed) continue;
+        hard |= r.level == "hard-mandatory";
+        soft |= r.level == "soft-mandatory";
+      }
+      if (hard && !soft) *exit_code = kExitPolicy;
+    }
     return std::nullopt;
   }
   gate.verdict = std::move(*verdict);

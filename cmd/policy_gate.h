@@ -29,9 +29,11 @@ struct Gate {
   policies::Verdict verdict;
   std::vector<policies::Override> overrides;  // as given, for the record and the audit log
 };
+// On nullopt, *exit_code says why: kExitUsage for flags that make no sense (no reason, a rule the spec
+// does not list, a rule that passed), kExitPolicy for an override of a hard-mandatory failure.
 std::optional<Gate> judge_plan(planner::Plan& plan, const spec::Spec& spec,
                                const std::map<std::string, planner::ClusterState>& states,
-                               const PolicyFlags& flags, const std::string& command);
+                               const PolicyFlags& flags, const std::string& command, int* exit_code);
 
 // Prints what blocks and how to proceed, on stderr.
 void report_blocked(const Gate& gate, const std::string& command, const std::string& consequence);

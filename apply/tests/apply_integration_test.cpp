@@ -135,6 +135,65 @@ TEST_F(ApplyE2E, SavedPlanAppliesAndConverges) {
   EXPECT_NE(noop.out.find("nothing to apply"), std::string::npos) << noop.out;
 }
 
+// The spec's policies judge plan and apply alike: a soft-mandatory failure blocks (exit 3) until
+// overridden with a reason, which is recorded with the applied revision and in the audit trail; a
+// hard-mandatory one can't be overridden. docs/policies.md.
+TEST_F(ApplyE2E, PoliciesBlockAndOverridesAreRecorded) {
+  {
+    std::ofstream f(spec_, std::ios::app);
+    f << "policies:\n"
+         "  - {rule: max-actions, level: soft-mandatory, max: 1}\n"
+         "  - {rule: no-topic-deletion, level: hard-mandatory}\n"
+         "  - {rule: max-partitions, level: advisory, max: 2}\n";
+  }
+  CliRun plan = run("plan " + spec() + " --detailed-exitcode");
+  EXPECT_EQ(plan.code, 3) << plan.out;
+  EXPECT_NE(plan.out.find("denied by policy"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("--override-policy max-actions"), std::string::npos) << plan.out;
+  CliRun json = run("plan " + spec() + " --format json");
+  EXPECT_EQ(json.code, 3) << json.out;
+  EXPECT_NE(json.out.find("\"policy_results\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"rule\": \"max-partitions\""), std::string::npos) << json.out;
+
+  CliRun denied = run("apply " + spec() + " --auto-approve");
+  EXPECT_EQ(denied.code, 3) << denied.out;
+  EXPECT_NE(denied.out.find("nothing was changed"), std::string::npos) << denied.out;
+  auto b = admin("B");
+  auto topics = b.list_topics();
+  ASSERT_TRUE(topics.ok());
+  for (const auto& t : *topics)
+    EXPECT_EQ(t.name.find(prefix_), std::string::npos) << t.name << " was created";
+
+  // Overrides that make no sense are usage errors; nothing is changed either.
+  EXPECT_EQ(run("apply " + spec() + " --auto-approve --override-policy max-actions").code, 64);
+  CliRun passed = run("apply " + spec() + " --auto-approve --override-policy no-topic-deletion --reason x");
+  EXPECT_EQ(passed.code, 64) << passed.out;
+  EXPECT_NE(passed.out.find("nothing to override"), std::string::npos) << passed.out;
+
+  CliRun ok = run("apply " + spec() +
+                  " --auto-approve --override-policy max-actions --reason \"CHG-42: first sync\"");
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("\"event\":\"mirror.apply.policy_override\""), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("CHG-42: first sync"), std::string::npos) << ok.out;
+  auto records = state::read_applied({.alias = "B", .bootstrap = "127.0.0.1:29092"});
+  ASSERT_TRUE(records.ok()) << records.error().describe();
+  ASSERT_TRUE(records->count(prefix_)) << "no applied revision for the flow";
+  const auto& overrides = records->at(prefix_).policy_overrides;
+  ASSERT_EQ(overrides.size(), 1u);
+  EXPECT_EQ(overrides[0].rule, "max-actions");
+  EXPECT_EQ(overrides[0].reason, "CHG-42: first sync");
+
+  // hard-mandatory: no override lets it through (exit 3, not a usage error).
+  {
+    std::ofstream f(spec_, std::ios::app);
+    f << "  - {rule: max-actions, level: hard-mandatory, max: 0}\n";
+  }
+  auto a = admin("A");
+  ASSERT_TRUE(a.create_partitions({{.topic = prefix_ + ".payments", .total_count = 2}}).ok());
+  CliRun hard = run("apply " + spec() + " --auto-approve --override-policy max-actions --reason y");
+  EXPECT_EQ(hard.code, 3) << hard.out;
+}
+
 TEST_F(ApplyE2E, StalePlanIsRefusedAndNamesWhatChanged) {
   ASSERT_EQ(run("apply " + spec() + " --auto-approve").code, 0);
   // A source config changes, so a plan wants to change the target...
