@@ -94,6 +94,11 @@ int run_status(const StatusOptions& o) {
                  {"mirror_version", r.mirror_version},
                  {"managed_topics", r.managed_topics.size()},
                  {"managed_acls", r.managed_acls.size()}};
+      Json overrides = Json::array();
+      for (const auto& ov : r.policy_overrides) {
+        overrides.push_back({{"rule", ov.rule}, {"reason", ov.reason}, {"resources", ov.resources}});
+      }
+      applied["policy_overrides"] = overrides;
     }
     Json topics = Json::array();
     int64_t total = 0, skipped = 0;
@@ -165,6 +170,10 @@ int run_status(const StatusOptions& o) {
                                                : " at " + a["spec_commit"].get<std::string>().substr(0, 12))
                 << "\n            manages " << a["managed_topics"].get<size_t>() << " topic(s), "
                 << a["managed_acls"].get<size_t>() << " ACL(s)\n";
+      for (const auto& ov : a["policy_overrides"]) {
+        std::cout << "            policy override: " << ov["rule"].get<std::string>()
+                  << " (reason: " << ov["reason"].get<std::string>() << ")\n";
+      }
     }
     if (f["engine"].is_null()) {
       std::cout << "  engine:   never ran (start it with mirror run, or mirror apply without --detach)\n";

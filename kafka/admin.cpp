@@ -381,12 +381,29 @@ Result<std::vector<ResourceResult>> Admin::create_partitions(const std::vector<N
 }
 
 Result<std::vector<TopicConfig>> Admin::describe_topic_configs(const std::vector<std::string>& topics) {
-  constexpr std::string_view op = "describe topic configs";
-  if (topics.empty()) return std::vector<TopicConfig>{};
+  return describe_configs(RD_KAFKA_RESOURCE_TOPIC, topics, "describe topic configs");
+}
+
+Result<TopicConfig> Admin::describe_broker_configs(int32_t broker_id) {
+  auto r = describe_configs(RD_KAFKA_RESOURCE_BROKER, {std::to_string(broker_id)}, "describe broker configs");
+  if (!r) return fail(std::move(r).error());
+  if (r->size() != 1) {
+    return fail(
+        client_->error(RD_KAFKA_RESP_ERR__FAIL,
+                       "the broker returned " + std::to_string(r->size()) + " config resources, expected 1",
+                       "describe broker configs"));
+  }
+  if ((*r)[0].error) return fail(*(*r)[0].error);
+  return std::move((*r)[0]);
+}
+
+Result<std::vector<TopicConfig>> Admin::describe_configs(int type, const std::vector<std::string>& names,
+                                                         std::string_view op) {
+  if (names.empty()) return std::vector<TopicConfig>{};
   std::vector<ConfigResourceHandle> owned;
   std::vector<rd_kafka_ConfigResource_t*> raw;
-  for (const auto& t : topics) {
-    owned.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.c_str()));
+  for (const auto& t : names) {
+    owned.emplace_back(rd_kafka_ConfigResource_new(static_cast<rd_kafka_ResourceType_t>(type), t.c_str()));
     raw.push_back(owned.back().get());
   }
   auto ev = run_admin(*client_, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, op, [&](auto* opts, auto* q) {

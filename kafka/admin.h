@@ -41,6 +41,9 @@ class Admin {
 
   // All config entries of each topic (one DescribeConfigs request for the whole batch).
   Result<std::vector<TopicConfig>> describe_topic_configs(const std::vector<std::string>& topics);
+  // All config entries of one broker (DescribeConfigs BROKER): the cluster's defaults for new topics
+  // (default.replication.factor, min.insync.replicas, log.retention.*). `topic` holds the broker id.
+  Result<TopicConfig> describe_broker_configs(int32_t broker_id);
   // IncrementalAlterConfigs: only the named keys change; every other override stays as it is.
   Result<std::vector<ResourceResult>> alter_topic_configs(
       const std::vector<TopicConfigAlteration>& alterations);
@@ -70,6 +73,9 @@ class Admin {
   Result<std::vector<TopicPartitionOffset>> list_group_offsets_once(const std::string& group_id);
   Result<std::vector<PartitionResult>> alter_group_offsets_once(
       const std::string& group_id, const std::vector<TopicPartitionOffset>& offsets);
+  // DescribeConfigs of resources of one type (rd_kafka_ResourceType_t), one request.
+  Result<std::vector<TopicConfig>> describe_configs(int type, const std::vector<std::string>& names,
+                                                    std::string_view op);
   std::unique_ptr<detail::Client> client_;
 };
 

@@ -69,6 +69,22 @@ Result<planner::ClusterState, std::string> observe_metadata(kafka::Admin& admin,
     if (!info) return fail(fmt(info.error()));
     st.cluster_id = info->cluster_id;
     t.done("cluster id " + st.cluster_id + ", " + std::to_string(info->brokers.size()) + " broker(s)");
+    if (!info->brokers.empty()) {
+      // The defaults new topics get (policies judge them). Optional: a principal without DESCRIBE_CONFIGS
+      // on the cluster still plans; the policies then say what they could not verify.
+      Timer b(options, alias + ": describe broker configs");
+      int32_t id = info->brokers.front().id;
+      for (const auto& br : info->brokers) id = std::min(id, br.id);
+      auto cfg = admin.describe_broker_configs(id);
+      if (cfg) {
+        for (const auto& e : cfg->entries) {
+          st.broker_configs[e.name] = {e.value, convert(e.source), e.read_only, e.sensitive};
+        }
+        b.done(std::to_string(cfg->entries.size()) + " setting(s) of broker " + std::to_string(id));
+      } else {
+        b.done("not readable (" + cfg.error().message + "); policies on cluster defaults cannot verify them");
+      }
+    }
   }
   Timer t(options, alias + ": metadata");
   auto topics = admin.list_topics();

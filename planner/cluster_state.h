@@ -85,8 +85,11 @@ struct ClusterState {
   std::string alias;
   std::string cluster_id;
   std::map<std::string, TopicState> topics;  // every topic, internal ones included
-  bool acls_observed = false;                // false: no authorizer, or ACLs not asked for
-  std::vector<Acl> acls;                     // sorted
+  // One broker's configs: the defaults a topic gets without a value of its own (default.replication.factor,
+  // min.insync.replicas, log.retention.*). Empty when not readable (no DESCRIBE_CONFIGS on the cluster).
+  std::map<std::string, ConfigValue> broker_configs;
+  bool acls_observed = false;  // false: no authorizer, or ACLs not asked for
+  std::vector<Acl> acls;       // sorted
   std::map<std::string, GroupState> groups;
   std::map<std::string, AppliedFlow> applied;  // flow name -> what was applied (target clusters)
   // Target clusters: the engine's offset map per flow and source (topic, partition), from

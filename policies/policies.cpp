@@ -327,10 +327,40 @@ struct Default {
   std::string value;
   std::string seen_on;  // "B:A.orders, source static_broker"
 };
+// A broker setting as the cluster's default for new topics, when the observer could read it.
+std::optional<std::string> broker_setting(const ClusterState& st, const std::string& name) {
+  auto it = st.broker_configs.find(name);
+  if (it == st.broker_configs.end() || !it->second.value || it->second.value->empty()) return std::nullopt;
+  return it->second.value;
+}
+
+// The broker default behind a topic config: retention.ms comes from log.retention.ms, else .minutes, else
+// .hours (Kafka's order); the others have the same name on the broker.
+std::optional<Default> broker_default(const ClusterState& st, const std::string& cluster,
+                                      const std::string& key) {
+  if (key == "retention.ms") {
+    for (const auto& [name, factor] : {std::pair<std::string, int64_t>{"log.retention.ms", 1},
+                                       {"log.retention.minutes", 60'000},
+                                       {"log.retention.hours", 3'600'000}}) {
+      auto v = broker_setting(st, name);
+      if (!v) continue;
+      auto n = parse_int(*v);
+      if (!n) continue;
+      const int64_t ms = *n < 0 ? -1 : *n * factor;
+      return Default{std::to_string(ms), cluster + "'s broker setting " + name + "=" + *v};
+    }
+    return std::nullopt;
+  }
+  auto v = broker_setting(st, key);
+  if (!v) return std::nullopt;
+  return Default{*v, cluster + "'s broker setting " + key};
+}
+
 std::optional<Default> cluster_default(const Context& c, const std::string& cluster, const std::string& key,
                                        const std::function<bool(int64_t, int64_t)>& worse) {
   const ClusterState* st = c.state(cluster);
   if (!st) return std::nullopt;
+  if (auto d = broker_default(*st, cluster, key)) return d;
   std::optional<Default> best;
   std::optional<int64_t> best_value;
   for (const auto& [name, t] : st->topics) {
@@ -413,13 +443,13 @@ void config_rule(const Context& c, const ConfigRule& rule, Outcome& out, size_t&
     auto d = cluster_default(c, cluster, rule.key, rule.worse);
     if (!d) {
       out.failures.push_back(
-          {cluster, "cannot verify " + rule.key + " of " + which + " on " + cluster +
-                        ": without a value of " + "their own they get " + cluster +
-                        "'s broker default, which mirror learns only from the " +
-                        "configs of topics it already mirrors there, and " +
-                        (c.state(cluster) ? "none reports it yet (a first plan, or configs not readable)"
-                                          : cluster + " was not observed") +
-                        ". Check the brokers' setting by hand; " + rule.fix_default});
+          {cluster,
+           "cannot verify " + rule.key + " of " + which + " on " + cluster + ": without a value of " +
+               "their own they get " + cluster +
+               "'s broker default, which mirror reads from the broker's configs (not readable: it needs " +
+               "DESCRIBE_CONFIGS on the cluster) or from topics it already mirrors there, and " +
+               (c.state(cluster) ? "none reports it yet" : cluster + " was not observed") +
+               ". Check the brokers' setting by hand; " + rule.fix_default});
       continue;
     }
     const std::string problem = rule.problem(d->value);
@@ -592,13 +622,20 @@ Outcome min_replication_factor(const Context& c, const Params& p) {
     ++checked;
     const auto rf =
         a.after.is_object() ? as_int(a.after.value("replication_factor", Json(-1))) : std::nullopt;
-    const int64_t v = rf.value_or(-1);
+    int64_t v = rf.value_or(-1);
+    if (v == -1) {
+      // -1: the target's default.replication.factor, when the observer could read it.
+      if (const ClusterState* st = c.state(a.cluster)) {
+        if (auto d = broker_setting(*st, "default.replication.factor")) v = parse_int(*d).value_or(-1);
+      }
+    }
     if (v != -1 && v >= min) continue;
     if (a.kind == ActionKind::create_internal_topic || a.flow.empty()) {
       out.failures.push_back(
           {subject(a), v == -1 ? "cannot verify the replication factor of mirror's internal topic " +
                                      subject(a) + ": it is created with -1, " + a.cluster +
-                                     "'s default.replication.factor, which mirror does not read; set "
+                                     "'s default.replication.factor, which mirror could not read "
+                                     "(DESCRIBE_CONFIGS on the cluster); set "
                                      "replication_factor: " +
                                      std::to_string(min) + " (or more) on the flows into " + a.cluster
                                : "mirror's internal topic " + subject(a) +
@@ -615,10 +652,13 @@ Outcome min_replication_factor(const Context& c, const Params& p) {
     const std::string fix =
         "set replication_factor: " + std::to_string(min) + " (or more) on " + flow_place(c, flow);
     if (rf == -1) {
-      out.failures.push_back({"flow " + flow, "cannot verify the replication factor of " + which +
-                                                  " it creates: replication_factor is -1, the target's "
-                                                  "default.replication.factor, which mirror does not read; " +
-                                                  fix});
+      out.failures.push_back(
+          {"flow " + flow,
+           "cannot verify the replication factor of " + which +
+               " it creates: replication_factor is -1, the target's "
+               "default.replication.factor, which mirror could not read (it needs DESCRIBE_CONFIGS "
+               "on the target cluster); " +
+               fix});
     } else {
       out.failures.push_back({"flow " + flow, "creates " + which + " with replication factor " +
                                                   std::to_string(rf) + ", below min " + std::to_string(min) +

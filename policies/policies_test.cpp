@@ -333,8 +333,19 @@ TEST(MinReplicationFactor, BrokerDefaultCannotBeVerifiedAndSaysWhatToSet) {
   EXPECT_EQ(r.resource, "flow A-to-B");
   EXPECT_THAT(r.message,
               HasSubstr("cannot verify the replication factor of 2 topics (B:A.orders, B:A.payments)"));
-  EXPECT_THAT(r.message, HasSubstr("default.replication.factor, which mirror does not read"));
+  EXPECT_THAT(r.message, HasSubstr("default.replication.factor, which mirror could not read"));
   EXPECT_THAT(r.message, HasSubstr("set replication_factor: 3 (or more) on flow A-to-B (mirror.yaml:7:5)"));
+}
+
+TEST(MinReplicationFactor, MinusOneIsTheTargetsDefaultReplicationFactorWhenReadable) {
+  const auto s = spec_with(kFlow, "  - rule: min-replication-factor\n    min: 3\n");
+  auto st = states({ClusterBuilder("A").topic("orders", 1), target()});
+  st["B"].broker_configs["default.replication.factor"] = {"3", ConfigSource::static_broker};
+  EXPECT_TRUE(only(run(s, st)).passed) << only(run(s, st)).message;
+  st["B"].broker_configs["default.replication.factor"] = {"1", ConfigSource::default_config};
+  const auto r = only(run(s, st));
+  EXPECT_FALSE(r.passed);
+  EXPECT_THAT(r.message, HasSubstr("creates 1 topic (B:A.orders) with replication factor 1, below min 3"));
 }
 
 TEST(MinReplicationFactor, TooLowFailsPerFlowAndInternalTopicsToo) {
@@ -396,6 +407,18 @@ TEST(MinInsyncReplicas, AnUnobservedDefaultCannotBeVerified) {
   EXPECT_THAT(r.message, HasSubstr("none reports it yet"));
 }
 
+TEST(MinInsyncReplicas, TheBrokersSettingIsTheDefaultOnAFreshTarget) {
+  const auto s = spec_with(kFlow, "  - rule: min-insync-replicas\n    min: 2\n");
+  auto st = states({ClusterBuilder("A").topic("orders", 1), ClusterBuilder("B")});
+  st["B"].broker_configs["min.insync.replicas"] = {"2", ConfigSource::static_broker};
+  EXPECT_TRUE(only(run(s, st)).passed) << only(run(s, st)).message;
+  st["B"].broker_configs["min.insync.replicas"] = {"1", ConfigSource::default_config};
+  const auto r = only(run(s, st));
+  EXPECT_FALSE(r.passed);
+  EXPECT_THAT(r.message, HasSubstr("take B's default min.insync.replicas=1 (reported for B's broker setting "
+                                   "min.insync.replicas)"));
+}
+
 TEST(MinInsyncReplicas, AnExplicitValueIsJudgedPerTopic) {
   const auto s = spec_with(kFlow, "  - rule: min-insync-replicas\n    min: 2\n");
   Plan p;
@@ -453,6 +476,17 @@ TEST(MaxRetention, TheTargetsDefaultCountsForTopicsThatDoNotSetIt) {
   EXPECT_FALSE(r.passed);
   EXPECT_EQ(r.resource, "B");
   EXPECT_THAT(r.message, HasSubstr("1 topic (A.orders) takes B's default retention.ms=604800000"));
+}
+
+TEST(MaxRetention, TheBrokersRetentionHoursCountWhenMsIsNotSet) {
+  const auto s = spec_with(kFlow, "  - rule: max-retention\n    max_ms: 86400000\n");
+  auto st = states({ClusterBuilder("A").topic("orders", 1), ClusterBuilder("B")});
+  st["B"].broker_configs["log.retention.ms"] = {std::nullopt, ConfigSource::default_config};
+  st["B"].broker_configs["log.retention.hours"] = {"168", ConfigSource::default_config};
+  const auto r = only(run(s, st));
+  EXPECT_FALSE(r.passed);
+  EXPECT_THAT(r.message, HasSubstr("takes B's default retention.ms=604800000 (reported for B's broker "
+                                   "setting log.retention.hours=168)"));
 }
 
 TEST(MaxRetention, WithinTheMaxPasses) {
