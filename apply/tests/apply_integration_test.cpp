@@ -182,6 +182,9 @@ TEST_F(ApplyE2E, PoliciesBlockAndOverridesAreRecorded) {
   ASSERT_EQ(overrides.size(), 1u);
   EXPECT_EQ(overrides[0].rule, "max-actions");
   EXPECT_EQ(overrides[0].reason, "CHG-42: first sync");
+  CliRun status = run("status " + spec());
+  EXPECT_NE(status.out.find("policy override: max-actions (reason: CHG-42: first sync)"), std::string::npos)
+      << status.out;
 
   // hard-mandatory: no override lets it through (exit 3, not a usage error).
   {
