@@ -430,25 +430,7 @@ kafka::Result<void> store_resume_points(const kafka::ClientConfig& target, const
     pp.updated_at = now_utc;
     records.emplace_back(progress_key(flow, p.source_topic, p.partition), to_json(pp));
   }
-  std::optional<kafka::Error> failed;
-  size_t acked = 0;
-  auto producer = kafka::Producer::create(target, {}, [&](const kafka::Delivery& d) {
-    if (d.error && !failed) failed = d.error;
-    if (!d.error) ++acked;
-  });
-  if (!producer) return fail(std::move(producer).error());
-  for (const auto& [k, v] : records) {
-    if (auto s = producer->send({.topic = kProgressTopic, .partition = 0, .key = k, .value = v}); !s)
-      return fail(s.error());
-  }
-  if (auto f = producer->flush(); !f) return fail(f.error());
-  if (failed) return fail(*failed);
-  if (acked != records.size()) {
-    return fail(error(target, "store the positions MM2 reached",
-                      "only " + std::to_string(acked) + " of " + std::to_string(records.size()) +
-                          " progress records were acknowledged"));
-  }
-  return {};
+  return write_keyed(target, kProgressTopic, records, "store the positions MM2 reached");
 }
 
 }  // namespace mirror::state

@@ -10,6 +10,7 @@
 
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
+#include "kafka/producer.h"
 
 namespace mirror::state {
 
@@ -197,6 +198,34 @@ kafka::Result<std::map<std::string, std::string>> read_latest_of(const kafka::Cl
   }
   c->close();
   return out;
+}
+
+kafka::Result<void> write_keyed(const kafka::ClientConfig& target, const std::string& topic,
+                                const std::vector<std::pair<std::string, std::string>>& records,
+                                const std::string& operation) {
+  std::optional<kafka::Error> failed;
+  size_t acked = 0;
+  auto producer = kafka::Producer::create(target, {}, [&](const kafka::Delivery& d) {
+    if (d.error && !failed) failed = d.error;
+    if (!d.error) ++acked;
+  });
+  if (!producer) return fail(std::move(producer).error());
+  for (const auto& [k, v] : records) {
+    if (auto sent = producer->send({.topic = topic, .partition = 0, .key = k, .value = v}); !sent)
+      return fail(sent.error());
+  }
+  if (auto f = producer->flush(); !f) return fail(f.error());
+  if (failed) return fail(*failed);
+  if (acked != records.size()) {
+    kafka::Error e;
+    e.code = kafka::Errc::other;
+    e.operation = operation;
+    e.cluster = target.label();
+    e.message = "only " + std::to_string(acked) + " of " + std::to_string(records.size()) +
+                " records were acknowledged";
+    return fail(std::move(e));
+  }
+  return {};
 }
 
 }  // namespace mirror::state

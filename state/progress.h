@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "kafka/client_config.h"
 #include "kafka/error.h"
@@ -56,6 +58,11 @@ kafka::Result<void> ensure_progress_topic(const kafka::ClientConfig& target, int
 // is empty.
 kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::ClientConfig& target,
                                                               std::string_view prefix);
+// Writes (key, value) records to partition 0 of `topic` and waits until the broker acknowledged every
+// one; `operation` names the step in errors ("record the applied revision").
+kafka::Result<void> write_keyed(const kafka::ClientConfig& target, const std::string& topic,
+                                const std::vector<std::pair<std::string, std::string>>& records,
+                                const std::string& operation);
 // The same for any compacted topic (partition 0), e.g. <source>.checkpoints.internal.
 kafka::Result<std::map<std::string, std::string>> read_latest_of(const kafka::ClientConfig& target,
                                                                  const std::string& topic,

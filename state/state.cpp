@@ -10,6 +10,7 @@
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "planner/plan.h"
+#include "state/progress.h"
 
 namespace mirror::state {
 
@@ -139,31 +140,9 @@ kafka::Result<std::map<std::string, AppliedRecord>> read_applied(const kafka::Cl
 
 kafka::Result<void> write_applied(const kafka::ClientConfig& target,
                                   const std::vector<AppliedRecord>& records) {
-  std::optional<kafka::Error> failed;
-  size_t acked = 0;
-  auto producer = kafka::Producer::create(target, {}, [&](const kafka::Delivery& d) {
-    if (d.error && !failed) failed = d.error;
-    if (!d.error) ++acked;
-  });
-  if (!producer) return fail(std::move(producer).error());
-  for (const auto& r : records) {
-    const std::string key = std::string(kFlowPrefix) + r.flow;
-    const std::string value = to_json(r);
-    if (auto s = producer->send({.topic = kTopic, .partition = 0, .key = key, .value = value}); !s)
-      return fail(s.error());
-  }
-  if (auto f = producer->flush(); !f) return fail(f.error());
-  if (failed) return fail(*failed);
-  if (acked != records.size()) {
-    kafka::Error e;
-    e.code = kafka::Errc::other;
-    e.operation = "record the applied revision";
-    e.cluster = target.label();
-    e.message = "only " + std::to_string(acked) + " of " + std::to_string(records.size()) +
-                " records were acknowledged";
-    return fail(std::move(e));
-  }
-  return {};
+  std::vector<std::pair<std::string, std::string>> keyed;
+  for (const auto& r : records) keyed.emplace_back(std::string(kFlowPrefix) + r.flow, to_json(r));
+  return write_keyed(target, kTopic, keyed, "record the applied revision");
 }
 
 void merge_into(const std::map<std::string, AppliedRecord>& records, planner::ClusterState& st) {
