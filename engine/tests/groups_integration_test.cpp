@@ -4,10 +4,13 @@
 // group that is ahead is never moved backwards.
 #include <gtest/gtest.h>
 
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 #include "engine/tests/e2e.h"
 #include "offsets/mm2_format.h"
@@ -469,6 +472,66 @@ TEST_F(GroupsE2E, FailoverAndFailbackWithARealConsumerSeeEveryRecordOnce) {
   for (int i = 0; i < 600; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
   for (int i = 1000; i < 1040; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
   EXPECT_EQ(seen.size(), 640u);
+}
+
+// The failover paths an outage takes: a flow never applied, a source that cannot be reached during the
+// failover (the last synced offsets are used), and a failback while the source is down (refused, nothing
+// changed). The source "outage" is a spec whose source bootstrap is a closed port: same flow, same state.
+TEST_F(GroupsE2E, FailoverWithoutTheSourceAndFailbackRefusedWhileItIsDown) {
+  const std::string never = (dir_ / "never.yaml").string();
+  std::ofstream(never) << "version: 1\nclusters:\n  A: {bootstrap: \"127.0.0.1:19092\"}\n"
+                          "  B: {bootstrap: \"127.0.0.1:29092\"}\nflows:\n  - {name: "
+                       << prefix_ << "-never, source: A, target: B}\n";
+  Proc nothing({"failover", "-c", never, "--flow", prefix_ + "-never"}, dir_ / "never.log");
+  EXPECT_EQ(nothing.stop(0, 120s), 1) << nothing.output();
+  EXPECT_NE(nothing.output().find("was never applied to B: there is nothing to fail over"), std::string::npos)
+      << nothing.output();
+
+  const std::string topic = prefix_ + ".orders";
+  ASSERT_NO_FATAL_FAILURE(mirror_topic(topic, 2, 200, 0));
+  const std::string g = prefix_ + "-app";
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 120}, {1, 80}}));
+  auto engine = run(spec_, "sync", {"--group-sync-interval", "1"});
+  std::map<int32_t, int64_t> synced;
+  for (auto deadline = Clock::now() + 60s; Clock::now() < deadline && synced.size() < 2;) {
+    std::this_thread::sleep_for(500ms);
+    synced = committed(kB, g);
+  }
+  ASSERT_EQ(synced.size(), 2u) << "the engine did not sync the group:\n" << engine->output();
+  ASSERT_EQ(engine->stop(SIGTERM, 30s), 0) << engine->output();
+
+  std::string text;
+  {
+    std::ifstream in(spec_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  const std::string down = (dir_ / "source-down.yaml").string();
+  std::ofstream(down) << std::regex_replace(text, std::regex("127\\.0\\.0\\.1:19092"), "127.0.0.1:1");
+
+  // Failback before anything: A is down, so it refuses and changes nothing.
+  Proc early({"failback", "-c", down, "--flow", prefix_, "--timeout", "5"}, dir_ / "failback-early.log");
+  EXPECT_EQ(early.stop(0, 120s), 1) << early.output();
+  EXPECT_NE(early.output().find("cannot be reached; nothing was changed"), std::string::npos)
+      << early.output();
+
+  Proc fo({"failover", "-c", down, "--flow", prefix_, "--timeout", "5"}, dir_ / "failover.log");
+  ASSERT_EQ(fo.stop(0, 180s), 0) << fo.output();
+  EXPECT_NE(fo.output().find("source A: unreachable"), std::string::npos) << fo.output();
+  EXPECT_NE(fo.output().find("from the offsets the engine synced last"), std::string::npos) << fo.output();
+  EXPECT_NE(fo.output().find("Failover complete"), std::string::npos) << fo.output();
+  EXPECT_EQ(committed(kB, g), synced) << "the group on B must stay at the last synced offsets";
+
+  // The flow is failed over now: the engine does not copy it.
+  Proc status({"status", "-c", spec_}, dir_ / "status.log");
+  EXPECT_EQ(status.stop(0, 60s), 0) << status.output();
+
+  // Failing back while A is still down: refused, A's group untouched (checked once A is "back").
+  Proc fb({"failback", "-c", down, "--flow", prefix_, "--timeout", "5"}, dir_ / "failback.log");
+  EXPECT_EQ(fb.stop(0, 120s), 1) << fb.output();
+  EXPECT_NE(fb.output().find("cannot be reached; nothing was changed"), std::string::npos) << fb.output();
+  EXPECT_EQ(committed(kA, g), (std::map<int32_t, int64_t>{{0, 120}, {1, 80}}));
 }
 
 }  // namespace
