@@ -155,7 +155,7 @@ std::optional<std::string> decode_mm2_status(std::string_view value) {
 }
 
 Alignment align(const std::vector<RecordPrint>& tail, const RecordPrint& last,
-                const std::vector<RecordPrint>& next) {
+                const std::vector<RecordPrint>& next, const std::vector<RecordPrint>& prev) {
   Alignment a;
   // The last copy of MM2's last record: an earlier one would be a duplicate from an earlier restart.
   size_t at = tail.size();
@@ -178,6 +178,12 @@ Alignment align(const std::vector<RecordPrint>& tail, const RecordPrint& last,
   }
   a.matched = static_cast<int64_t>(k);
   a.unexplained = static_cast<int64_t>(tail.size() - (at + 1 + k));
+  size_t back = 0;
+  while (back < at && back < prev.size() && tail[at - 1 - back].hash == prev[prev.size() - 1 - back].hash)
+    ++back;
+  for (size_t j = back; j > 0; --j) a.pairs.emplace_back(prev[prev.size() - j].offset, tail[at - j].offset);
+  a.pairs.emplace_back(last.offset, tail[at].offset);
+  for (size_t j = 0; j < k; ++j) a.pairs.emplace_back(next[j].offset, tail[at + 1 + j].offset);
   return a;
 }
 
@@ -193,6 +199,7 @@ Alignment align_from_start(const std::vector<RecordPrint>& head, const std::vect
   a.matched = static_cast<int64_t>(k);
   a.resume_up = first[k - 1].offset + 1;
   a.next_down = head[k - 1].offset + 1;
+  for (size_t j = 0; j < k; ++j) a.pairs.emplace_back(first[j].offset, head[j].offset);
   return a;
 }
 
@@ -330,13 +337,14 @@ kafka::Result<std::vector<ResumePoint>> find_resume_points(const kafka::ClientCo
       rp.resume_up = a.resume_up;
       rp.next_down = a.next_down;
       rp.after_commit = a.matched;
+      rp.pairs = a.pairs;
       out.push_back(std::move(rp));
       continue;
     }
 
     // MM2's last copied record on the source, and the records after it (as many as the target tail).
     const int64_t window = std::min<int64_t>(mm2.search_window, rp.target_end - low);
-    std::vector<RecordPrint> tail, next;
+    std::vector<RecordPrint> tail, next, prev_records;
     std::optional<RecordPrint> last;
     if (pos.last_copied < source_low) last = RecordPrint{-1, 0};
     if (window > 0 && !last) {
@@ -345,18 +353,27 @@ kafka::Result<std::vector<ResumePoint>> find_resume_points(const kafka::ClientCo
                               tail.push_back({m.offset(), print_of(m)});
                             });
       if (!rt) return fail(rt.error());
-      auto rs = read_to_end(source, pos.topic, {{pos.partition, pos.last_copied}}, window + 1,
+      // The source records before MM2's last one too (as many as the window): their copies seed the
+      // offset map, so groups committed before the takeover translate exactly.
+      const int64_t from = std::max(source_low, pos.last_copied - window + 1);
+      std::vector<RecordPrint> prev;
+      bool gone = false;
+      auto rs = read_to_end(source, pos.topic, {{pos.partition, from}}, 2 * window + 1,
                             [&](const kafka::Message& m) {
-                              if (!last) {
+                              if (m.offset() < pos.last_copied) {
+                                prev.push_back({m.offset(), print_of(m)});
+                              } else if (!last) {
+                                // Record N itself, or (gone: retention, compaction) the first one after it.
                                 if (m.offset() == pos.last_copied)
                                   last = RecordPrint{m.offset(), print_of(m)};
                                 else
-                                  last = RecordPrint{-1, 0};  // record N is gone (retention, compaction)
-                                return;
+                                  gone = true, last = RecordPrint{-1, 0};
+                              } else if (!gone) {
+                                next.push_back({m.offset(), print_of(m)});
                               }
-                              next.push_back({m.offset(), print_of(m)});
                             });
       if (!rs) return fail(rs.error());
+      prev_records = std::move(prev);
     }
     if (window == 0) {
       rp.note = rp.target_topic + "[" + std::to_string(pos.partition) + "] is empty although MM2 recorded " +
@@ -375,7 +392,7 @@ kafka::Result<std::vector<ResumePoint>> find_resume_points(const kafka::ClientCo
       out.push_back(std::move(rp));
       continue;
     }
-    const Alignment a = align(tail, *last, next);
+    const Alignment a = align(tail, *last, next, prev_records);
     if (!a.found) {
       rp.note =
           "MM2's last copied record (" + where + " offset " + std::to_string(pos.last_copied) +
@@ -389,6 +406,7 @@ kafka::Result<std::vector<ResumePoint>> find_resume_points(const kafka::ClientCo
     rp.resume_up = a.resume_up;
     rp.next_down = a.next_down;
     rp.after_commit = a.matched;
+    rp.pairs = a.pairs;
     if (a.unexplained > 0) {
       rp.note = std::to_string(a.unexplained) + " record(s) at the end of " + rp.target_topic + "[" +
                 std::to_string(pos.partition) +
@@ -424,8 +442,23 @@ kafka::Result<void> store_resume_points(const kafka::ClientConfig& target, const
     pp.source_topic = p.source_topic;
     pp.partition = p.partition;
     pp.target_topic = p.target_topic;
-    if (auto b = pp.map.begin(p.resume_up, p.next_down); !b) {
-      return fail(error(target, "store the positions MM2 reached", b.error()));
+    // The copies found on the target begin the offset map (exact translation of groups committed before
+    // the takeover); without any, it begins at the takeover point.
+    const int64_t up0 = p.pairs.empty() ? p.resume_up : p.pairs.front().first;
+    const int64_t down0 = p.pairs.empty() ? p.next_down : p.pairs.front().second;
+    auto check = [&](Result<void, std::string> r) -> kafka::Result<void> {
+      if (!r) return fail(error(target, "store the positions MM2 reached", r.error()));
+      return {};
+    };
+    if (auto b = check(pp.map.begin(up0, down0)); !b) return b;
+    for (const auto& [up, down] : p.pairs) {
+      if (auto r = check(pp.map.record(up, down)); !r) return r;
+    }
+    if (p.resume_up > pp.map.scanned_up()) {
+      if (auto r = check(pp.map.advance_scanned(p.resume_up)); !r) return r;
+    }
+    if (p.next_down > pp.map.next_down()) {
+      if (auto r = check(pp.map.advance_down(p.next_down)); !r) return r;
     }
     pp.updated_at = now_utc;
     records.emplace_back(progress_key(flow, p.source_topic, p.partition), to_json(pp));

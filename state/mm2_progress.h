@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kafka/client_config.h"
@@ -57,9 +58,14 @@ struct Alignment {
   int64_t resume_up = -1;   // the source offset to copy next: after the last matched source record
   int64_t next_down = -1;   // the target offset after the last matched record
   int64_t unexplained = 0;  // target records after those that are no copy of the next source records
+  // Every (source offset, target offset) pair known to hold the same record, ascending: the copies
+  // before MM2's last record that match the source records before it (`prev`), that record, and the
+  // matched ones after it. Seeds mirror's offset map, so consumer groups committed before the takeover
+  // translate exactly too.
+  std::vector<std::pair<int64_t, int64_t>> pairs;
 };
 Alignment align(const std::vector<RecordPrint>& tail, const RecordPrint& last,
-                const std::vector<RecordPrint>& next);
+                const std::vector<RecordPrint>& next, const std::vector<RecordPrint>& prev = {});
 // Pure. The same for a partition MM2 copied but never committed a position for (it died before its first
 // offset commit): `head` are the target partition's first records, `first` the source's, both from their
 // start; found when the target holds exactly copies of the source's first records (matched of them).
@@ -76,7 +82,8 @@ struct ResumePoint {
   int64_t target_end = -1;       // the target partition's end offset now
   int64_t after_commit = 0;      // records MM2 wrote after its last commit (not copied again)
   bool verified = false;         // MM2's last record was found on the target
-  std::string note;              // for the operator, when not verified or something is odd
+  std::vector<std::pair<int64_t, int64_t>> pairs;  // Alignment::pairs: the offset map's first entries
+  std::string note;                                // for the operator, when not verified or something is odd
 };
 
 struct Mm2Source {

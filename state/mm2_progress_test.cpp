@@ -73,6 +73,19 @@ TEST(Mm2Align, GracefulStopEndsWithTheLastCopiedRecord) {
   EXPECT_EQ(a.unexplained, 0);
 }
 
+TEST(Mm2Align, TheCopiesBeforeTheLastRecordSeedTheOffsetMap) {
+  // Target 40..44 hold source 100..104; the target's 39 is no copy of source 99 (it came from elsewhere).
+  auto a = align(prints(39, {77, 10, 11, 12, 13, 14}), {104, 14}, prints(105, {15}),
+                 prints(99, {9, 10, 11, 12, 13}));
+  ASSERT_TRUE(a.found);
+  const std::vector<std::pair<int64_t, int64_t>> want{{100, 40}, {101, 41}, {102, 42}, {103, 43}, {104, 44}};
+  EXPECT_EQ(a.pairs, want);
+  // With a gap in the source offsets (compaction): pairs follow records, not offsets.
+  auto g = align(prints(40, {10, 11, 12}), {9, 12}, {}, {{3, 10}, {7, 11}});
+  const std::vector<std::pair<int64_t, int64_t>> gaps{{3, 40}, {7, 41}, {9, 42}};
+  EXPECT_EQ(g.pairs, gaps);
+}
+
 TEST(Mm2Align, RecordsWrittenAfterTheLastCommitAreNotCopiedAgain) {
   // MM2 committed 102 but had also written 103 and 104 before it died.
   auto a = align(prints(40, {10, 11, 12, 13, 14}), {102, 12}, prints(103, {13, 14, 15}));
@@ -114,6 +127,8 @@ TEST(Mm2Align, FromTheStartWhenMm2NeverCommitted) {
   EXPECT_EQ(a.matched, 3);
   EXPECT_EQ(a.resume_up, 8);
   EXPECT_EQ(a.next_down, 3);
+  const std::vector<std::pair<int64_t, int64_t>> want{{5, 0}, {6, 1}, {7, 2}};
+  EXPECT_EQ(a.pairs, want);
 }
 
 TEST(Mm2Align, FromTheStartRefusesATargetWithOtherRecords) {

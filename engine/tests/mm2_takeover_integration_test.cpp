@@ -9,6 +9,9 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "engine/tests/e2e.h"
 
@@ -146,6 +149,36 @@ TEST_F(Mm2Takeover, CleanStop) {
   EXPECT_NE(out.find(topic_ + "[0]: MM2 copied up to offset 999"), std::string::npos) << out;
   EXPECT_NE(out.find("continues at source offset 1000"), std::string::npos) << out;
   EXPECT_EQ(out.find("secret"), std::string::npos) << out;
+
+  // A consumer group that read part of the topic before the takeover translates exactly: mirror's offset
+  // map begins with the copies MM2 made (the target began empty, so target offset = source offset).
+  const std::string g = prefix_ + "-app";
+  {
+    auto a = admin(kA);
+    auto r = a.alter_group_offsets(g, {{topic_, 0, 400, ""}, {topic_, 1, 999, ""}, {topic_, 2, 1000, ""}});
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+  }
+  {
+    std::ifstream in(spec);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::ofstream(spec) << std::regex_replace(ss.str(), std::regex("sync_offsets: false"),
+                                              "sync_offsets: true");
+  }
+  const std::string plan_json = (dir_ / "plan.json").string();
+  Proc plan({"plan", "-c", spec, "--out", plan_json}, dir_ / "plan.log");
+  ASSERT_EQ(plan.stop(0, 120s), 0) << plan.output();
+  std::ifstream pj(plan_json);
+  const auto j = nlohmann::json::parse(pj);
+  std::map<int, int64_t> translated;
+  for (const auto& grp : j["group_offsets"]) {
+    if (grp["group"] != g) continue;
+    for (const auto& p : grp["partitions"]) {
+      EXPECT_EQ(p["decision"], "write") << p.dump();
+      if (p["translated"].is_number()) translated[p["partition"].get<int>()] = p["translated"].get<int64_t>();
+    }
+  }
+  EXPECT_EQ(translated, (std::map<int, int64_t>{{0, 400}, {1, 999}, {2, 1000}})) << plan.output();
 
   apply(spec);
   auto engine = run(spec, "run");
