@@ -682,17 +682,13 @@ struct FlowRunner::Session {
   // ---- heartbeats: MM2's format, so that MM2's tools (and its RemoteClusterUtils) see a live pair ----
   // Like MM2, the pair A -> B writes Heartbeat(source B, target A) into A's `heartbeats`; the flow
   // mirrors that topic to B (as A.heartbeats) and the copy's latency is the flow's end-to-end latency.
-  // One flow per (source, target) emits: the first by name.
+  // One flow per (source, target) emits and mirrors them: the first in the spec (Flow::mirrors_heartbeats).
   std::optional<kafka::Producer> hb_producer;
   Clock::time_point next_heartbeat = Clock::now();
   bool heartbeats_off = false;
 
   bool emits_heartbeats() const {
-    if (runner.options_.heartbeat_interval.count() <= 0) return false;
-    for (const auto& f : runner.spec_->flows) {
-      if (f.source == flow.source && f.target == flow.target) return f.name == flow.name;
-    }
-    return false;
+    return runner.options_.heartbeat_interval.count() > 0 && flow.mirrors_heartbeats;
   }
 
   void heartbeats_fail(const std::string& why) {

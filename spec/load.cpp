@@ -974,6 +974,12 @@ LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin) {
   s.version = static_cast<int>(partial.version.value_or(1));
   s.clusters = std::move(partial.clusters);
   s.flows = std::move(partial.flows);
+  for (size_t i = 0; i < s.flows.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (s.flows[j].source == s.flows[i].source && s.flows[j].target == s.flows[i].target)
+        s.flows[i].mirrors_heartbeats = false;
+    }
+  }
   s.policies = std::move(partial.policies);
   s.origin = std::move(origin);
   s.content_hash = content_hash(files);

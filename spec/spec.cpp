@@ -37,6 +37,8 @@ bool is_heartbeats_topic(std::string_view t, std::string_view separator) {
 
 bool Flow::replicates_topic(std::string_view t) const {
   if (is_internal_topic(t)) return false;
+  // Heartbeats: always (MM2's rule), by exactly one flow of the cluster pair.
+  if (is_heartbeats_topic(t, separator) && !mirrors_heartbeats) return false;
   if (!topics.matches(t) && !is_heartbeats_topic(t, separator)) return false;
   // Cycle rule (MM2's MirrorSourceConnector.isCycle, prefix naming only): follow the chain of
   // prefixes ("B.A.orders" came from B, which came from A); a topic that came from our target would be

@@ -71,6 +71,9 @@ struct Flow {
   GroupSync groups;
   Start start;
   bool exactly_once = false;
+  // MM2 replicates `heartbeats` once per cluster pair. Of several flows between the same two clusters,
+  // only the first in the spec mirrors (and emits) heartbeats, so the target gets one copy of each.
+  bool mirrors_heartbeats = true;
   Location where;
 
   // The name a selected source topic gets on the target ("A.orders" with prefix naming).

@@ -62,6 +62,26 @@ TEST(Load, TopicSelectionMatchesMirrorMaker2) {
   EXPECT_TRUE(f.replicates_topic("heartbeats"));  // MM2 always replicates heartbeats
 }
 
+TEST(Load, OnlyTheFirstFlowOfAClusterPairMirrorsHeartbeats) {
+  Spec s = must_parse(R"(version: 1
+clusters:
+  A: {bootstrap: "127.0.0.1:19092"}
+  B: {bootstrap: "127.0.0.1:29092"}
+flows:
+  - {name: first, source: A, target: B, topics: {include: ["payments"]}}
+  - {name: second, source: A, target: B, topics: {include: ["orders", "heartbeats"]}}
+  - {source: B, target: A}
+)");
+  ASSERT_EQ(s.flows.size(), 3u);
+  EXPECT_TRUE(s.flows[0].mirrors_heartbeats);
+  EXPECT_TRUE(s.flows[0].replicates_topic("heartbeats"));
+  EXPECT_FALSE(s.flows[1].mirrors_heartbeats);
+  EXPECT_FALSE(s.flows[1].replicates_topic("heartbeats"));  // even though its include names it
+  EXPECT_FALSE(s.flows[1].replicates_topic("C.heartbeats"));
+  EXPECT_TRUE(s.flows[1].replicates_topic("orders"));
+  EXPECT_TRUE(s.flows[2].mirrors_heartbeats);  // another pair (B -> A)
+}
+
 TEST(Load, CycleRuleForPrefixNaming) {
   Spec s = must_parse(kMinimal);
   const Flow& f = s.flows[0];                      // A -> B
