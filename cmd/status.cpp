@@ -2,11 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 
 #include "cmd/exit_codes.h"
 #include "observe/observe.h"
+#include "planner/group_sync.h"
 #include "planner/plan.h"
 #include "state/progress.h"
 #include "state/state.h"
@@ -141,6 +143,39 @@ int run_status(const StatusOptions& o) {
                {"last_error", es->last_error.empty() ? Json(nullptr) : Json(es->last_error)}};
       }
     }
+    // Consumer groups: where each selected group stands on the target against its exact translation.
+    Json groups = Json::array();
+    for (const auto& r : planner::group_reports(f, src, dst)) {
+      int64_t behind = 0;
+      int to_write = 0, absent = 0, not_yet = 0, before_start = 0;
+      Json parts = Json::array();
+      for (const auto& gp : r.partitions) {
+        const bool writes =
+            gp.decision == planner::GroupDecision::write || gp.decision == planner::GroupDecision::rewound;
+        to_write += writes;
+        not_yet += gp.decision == planner::GroupDecision::not_yet;
+        before_start += gp.decision == planner::GroupDecision::before_start;
+        if (writes && gp.translated && gp.target_offset)
+          behind += std::max<int64_t>(0, *gp.translated - *gp.target_offset);
+        if (writes && !gp.target_offset) ++absent;
+        parts.push_back({{"topic", gp.topic},
+                         {"partition", gp.partition},
+                         {"source_offset", gp.source_offset},
+                         {"translated", gp.translated ? Json(*gp.translated) : Json(nullptr)},
+                         {"target_offset", gp.target_offset ? Json(*gp.target_offset) : Json(nullptr)},
+                         {"decision", planner::group_decision_name(gp.decision)}});
+      }
+      groups.push_back({{"group", r.group},
+                        {"status", planner::group_status_name(r.status)},
+                        {"target_state", r.target_state},
+                        {"target_members", r.target_members},
+                        {"partitions_to_sync", to_write},
+                        {"records_behind", behind},
+                        {"partitions_absent_on_target", absent},
+                        {"partitions_not_yet_mirrored", not_yet},
+                        {"partitions_before_mirroring", before_start},
+                        {"partitions", parts}});
+    }
     flows.push_back({{"flow", f.name},
                      {"source", f.source},
                      {"target", f.target},
@@ -148,7 +183,8 @@ int run_status(const StatusOptions& o) {
                      {"engine", eng},
                      {"lag", total},
                      {"skipped_upstream", skipped},
-                     {"topics", topics}});
+                     {"topics", topics},
+                     {"groups", groups}});
   }
   if (o.format == "json") {
     std::cout << Json{{"format_version", "1"}, {"flows", flows}}.dump(2) << "\n";
@@ -201,6 +237,39 @@ int run_status(const StatusOptions& o) {
                 << (t["exists"].get<bool>() ? std::to_string(t["lag"].get<int64_t>()) + " behind"
                                             : std::string("target topic missing"))
                 << "\n";
+    }
+    const Json& gs = f["groups"];
+    if (gs.empty()) continue;
+    int in_sync = 0, to_sync = 0, in_use = 0;
+    for (const auto& g : gs) {
+      const std::string st = g["status"].get<std::string>();
+      (st == "skipped_active" ? in_use : st == "sync" ? to_sync : in_sync)++;
+    }
+    std::cout << "  groups:   " << gs.size() << " (" << in_sync << " in sync, " << to_sync << " to sync, "
+              << in_use << " in use on " << f["target"].get<std::string>() << ")\n";
+    for (const auto& g : gs) {
+      const std::string st = g["status"].get<std::string>();
+      std::cout << "    " << g["group"].get<std::string>() << ": ";
+      if (st == "skipped_active") {
+        std::cout << "in use on " << f["target"].get<std::string>() << " (" << g["target_members"].get<int>()
+                  << " member(s)): never synced while consumers run there";
+      } else if (st == "sync") {
+        std::cout << g["records_behind"].get<int64_t>() << " record(s) behind its translation in "
+                  << g["partitions_to_sync"].get<int>() << " partition(s)";
+        if (g["partitions_absent_on_target"].get<int>() > 0)
+          std::cout << " (" << g["partitions_absent_on_target"].get<int>() << " without an offset on "
+                    << f["target"].get<std::string>() << " yet)";
+        std::cout << "; the engine syncs it every --group-sync-interval, or mirror apply now";
+      } else {
+        std::cout << "in sync";
+      }
+      if (g["partitions_not_yet_mirrored"].get<int>() > 0)
+        std::cout << "; " << g["partitions_not_yet_mirrored"].get<int>()
+                  << " partition(s) committed beyond what is mirrored (waiting, never guessed)";
+      if (g["partitions_before_mirroring"].get<int>() > 0)
+        std::cout << "; " << g["partitions_before_mirroring"].get<int>()
+                  << " partition(s) committed before what is mirrored (no equivalent on the target)";
+      std::cout << "\n";
     }
   }
   return kExitOk;

@@ -4,7 +4,6 @@
 // group that is ahead is never moved backwards.
 #include <gtest/gtest.h>
 
-
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -499,6 +498,17 @@ TEST_F(GroupsE2E, FailoverWithoutTheSourceAndFailbackRefusedWhileItIsDown) {
   }
   ASSERT_EQ(synced.size(), 2u) << "the engine did not sync the group:\n" << engine->output();
   ASSERT_EQ(engine->stop(SIGTERM, 30s), 0) << engine->output();
+  // mirror status: the group, in sync on B; then behind once it moves on A.
+  Proc in_sync({"status", "-c", spec_}, dir_ / "status-in-sync.log");
+  EXPECT_EQ(in_sync.stop(0, 60s), 0) << in_sync.output();
+  EXPECT_NE(in_sync.output().find("    " + g + ": in sync"), std::string::npos) << in_sync.output();
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 150}, {1, 80}}));
+  Proc behind({"status", "-c", spec_}, dir_ / "status-behind.log");
+  EXPECT_EQ(behind.stop(0, 60s), 0) << behind.output();
+  EXPECT_NE(behind.output().find("    " + g + ": 30 record(s) behind its translation in 1 partition(s)"),
+            std::string::npos)
+      << behind.output();
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 120}, {1, 80}}));
 
   std::string text;
   {
