@@ -1,6 +1,7 @@
 #include "importer/mm2.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <optional>
@@ -386,23 +387,31 @@ std::optional<std::string> Importer::explain(std::string_view key, const Setting
   return std::nullopt;
 }
 
+// Pair settings that select and shape what a flow copies: connector settings the flows also translate.
+constexpr std::array<std::string_view, 14> kFlowKeys{
+    "enabled",
+    "topics",
+    "topics.exclude",
+    "topics.blacklist",
+    "groups",
+    "groups.exclude",
+    "groups.blacklist",
+    "config.properties.exclude",
+    "config.properties.blacklist",
+    "replication.factor",
+    "sync.topic.configs.enabled",
+    "sync.topic.acls.enabled",
+    "sync.group.offsets.enabled",
+    "emit.checkpoints.enabled",
+};
+
+bool is_flow_key(std::string_view k) {
+  return std::find(kFlowKeys.begin(), kFlowKeys.end(), k) != kFlowKeys.end();
+}
+
 // Keys that configure replication (MM2's connector settings): global or per pair, never per cluster.
 bool is_connector_key(std::string_view k) {
-  static const std::set<std::string, std::less<>> kKeys{
-      "enabled",
-      "topics",
-      "topics.exclude",
-      "topics.blacklist",
-      "groups",
-      "groups.exclude",
-      "groups.blacklist",
-      "config.properties.exclude",
-      "config.properties.blacklist",
-      "replication.factor",
-      "sync.topic.configs.enabled",
-      "sync.topic.acls.enabled",
-      "sync.group.offsets.enabled",
-      "emit.checkpoints.enabled",
+  static const std::set<std::string, std::less<>> kOthers{
       "exactly.once.support",
       "tasks.max",
       "refresh.topics.interval.seconds",
@@ -425,33 +434,19 @@ bool is_connector_key(std::string_view k) {
       "group.filter.class",
       "config.property.filter.class",
   };
-  return kKeys.count(k) > 0;
+  return is_flow_key(k) || kOthers.count(k) > 0;
 }
 
 // Keys the flows translate (read with pair_or_global), so not to be listed as unknown.
 bool is_translated_flow_key(std::string_view k) {
-  static const std::set<std::string, std::less<>> kKeys{
-      "enabled",
-      "topics",
-      "topics.exclude",
-      "topics.blacklist",
-      "groups",
-      "groups.exclude",
-      "groups.blacklist",
-      "config.properties.exclude",
-      "config.properties.blacklist",
-      "replication.factor",
+  static const std::set<std::string, std::less<>> kOthers{
       "replication.policy.class",
       "replication.policy.separator",
       "replication.policy.internal.topic.separator.enabled",
-      "sync.topic.configs.enabled",
-      "sync.topic.acls.enabled",
-      "sync.group.offsets.enabled",
-      "emit.checkpoints.enabled",
       "consumer.auto.offset.reset",
       "source.consumer.auto.offset.reset",
   };
-  return kKeys.count(k) > 0;
+  return is_flow_key(k) || kOthers.count(k) > 0;
 }
 
 // Cluster settings librdkafka has under the same name (MM2 gives them to its Connect worker only).

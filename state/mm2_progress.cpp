@@ -100,6 +100,15 @@ kafka::Result<void> read_to_end(const kafka::ClientConfig& cfg, const std::strin
   return {};
 }
 
+// A found alignment is where mirror continues.
+void take(ResumePoint& rp, const Alignment& a) {
+  rp.verified = true;
+  rp.resume_up = a.resume_up;
+  rp.next_down = a.next_down;
+  rp.after_commit = a.matched;
+  rp.pairs = a.pairs;
+}
+
 kafka::Result<std::map<int32_t, int64_t>> all_partitions(const kafka::ClientConfig& cfg,
                                                          const std::string& topic, int64_t from) {
   auto admin = kafka::Admin::connect(cfg);
@@ -211,18 +220,14 @@ kafka::Result<std::vector<Mm2Position>> read_mm2_positions(const kafka::ClientCo
   std::optional<std::string> bad;
   auto r = read_to_end(target, mm2.offsets_topic, *parts, INT64_MAX, [&](const kafka::Message& m) {
     if (!m.key()) return;
-    // Tombstones reset a position: find its key first.
-    std::string why;
-    auto pos = decode_mm2_offset(*m.key(), m.value() ? m.value() : std::optional<std::string_view>("{}"),
-                                 mm2.source_alias, &why);
     if (!m.value()) {
-      Json k = Json::parse(*m.key(), nullptr, false);
-      if (k.is_array() && k.size() == 2 && k[1].is_object() && k[1].contains("topic") &&
-          k[1].contains("partition") && k[1]["topic"].is_string() && k[1]["partition"].is_number_integer()) {
-        latest.erase({k[1]["topic"].get<std::string>(), k[1]["partition"].get<int32_t>()});
-      }
+      // A tombstone resets the position of its key (this source cluster's only).
+      if (auto pos = decode_mm2_offset(*m.key(), R"({"offset":0})", mm2.source_alias))
+        latest.erase({pos->topic, pos->partition});
       return;
     }
+    std::string why;
+    auto pos = decode_mm2_offset(*m.key(), m.value(), mm2.source_alias, &why);
     if (!why.empty() && !bad) bad = why;
     if (pos) latest[{pos->topic, pos->partition}] = pos->last_copied;
   });
@@ -333,11 +338,7 @@ kafka::Result<std::vector<ResumePoint>> find_resume_points(const kafka::ClientCo
         out.push_back(std::move(rp));
         continue;
       }
-      rp.verified = true;
-      rp.resume_up = a.resume_up;
-      rp.next_down = a.next_down;
-      rp.after_commit = a.matched;
-      rp.pairs = a.pairs;
+      take(rp, a);
       out.push_back(std::move(rp));
       continue;
     }
@@ -402,11 +403,7 @@ kafka::Result<std::vector<ResumePoint>> find_resume_points(const kafka::ClientCo
       out.push_back(std::move(rp));
       continue;
     }
-    rp.verified = true;
-    rp.resume_up = a.resume_up;
-    rp.next_down = a.next_down;
-    rp.after_commit = a.matched;
-    rp.pairs = a.pairs;
+    take(rp, a);
     if (a.unexplained > 0) {
       rp.note = std::to_string(a.unexplained) + " record(s) at the end of " + rp.target_topic + "[" +
                 std::to_string(pos.partition) +
