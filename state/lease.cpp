@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
+#include "state/json_record.h"
 
 namespace mirror::state {
 
@@ -24,13 +26,16 @@ constexpr std::pair<LeaseOp, const char*> kOps[] = {{LeaseOp::acquire, "acquire"
                                                     {LeaseOp::release, "release"},
                                                     {LeaseOp::force_release, "force_release"},
                                                     {LeaseOp::probe, "probe"}};
+
+// ts + ttl without overflow (a topic with CreateTime would let a writer choose ts).
+int64_t plus(int64_t ts, int64_t ttl) { return ts > INT64_MAX - ttl ? INT64_MAX : ts + ttl; }
 }  // namespace
 
 const char* lease_op_name(LeaseOp op) {
   for (const auto& [o, name] : kOps) {
     if (o == op) return name;
   }
-  return "unknown";
+  return op == LeaseOp::unreadable ? "unreadable" : "unknown";
 }
 
 void LeaseFolder::apply(const LeaseEvent& e) {
@@ -48,9 +53,17 @@ void LeaseFolder::apply(const LeaseEvent& e) {
       // A renewal never takes a free lease: a holder that lost it must acquire again. Only when the
       // log's retention removed everything before it does a renewal stand for the holding it extends.
       if (!holder_ && (e.op == LeaseOp::acquire || first)) {
-        holder_ = LeaseHolder{e.id, e.owner, e.purpose, e.ts_ms, e.offset, e.ts_ms + e.ttl_ms};
+        holder_ = LeaseHolder{e.id, e.owner, e.purpose, e.ts_ms, e.offset, plus(e.ts_ms, e.ttl_ms)};
       } else if (holder_ && holder_->id == e.id) {
-        holder_->expires_ms = e.ts_ms + e.ttl_ms;
+        holder_->expires_ms = plus(e.ts_ms, e.ttl_ms);
+      }
+      break;
+    case LeaseOp::unreadable:
+      // The safe side: held (see lease.h), never free.
+      if (!holder_) {
+        holder_ = LeaseHolder{e.id, e.owner, e.purpose, e.ts_ms, e.offset, plus(e.ts_ms, e.ttl_ms)};
+      } else {
+        holder_->expires_ms = std::max(holder_->expires_ms, plus(e.ts_ms, e.ttl_ms));
       }
       break;
     case LeaseOp::release:
@@ -93,12 +106,41 @@ std::string encode_event(const LeaseEvent& e) {
       .dump();
 }
 
+namespace {
+// Ids are what `mirror new_lease_id` makes (16 hex digits) or unreadable_event's "unreadable@<offset>".
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '@' ||
+           c == '.' || c == '_' || c == '-';
+  });
+}
+// Owner and purpose are printed to whoever waits: no control characters (terminal escapes).
+bool printable(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+}  // namespace
+
 std::optional<LeaseEvent> decode_event(std::string_view key, std::string_view value, int64_t ts_ms,
-                                       int64_t offset) {
-  Json j = Json::parse(value, nullptr, false);
-  if (!j.is_object() || j.value("format", 0) != 1) return std::nullopt;
-  const auto op_name = j.value("op", std::string());
+                                       int64_t offset, std::string* why) {
+  std::string reason;
+  auto bad = [&](std::string r = "") -> std::optional<LeaseEvent> {
+    if (why) *why = r.empty() ? std::move(reason) : std::move(r);
+    return std::nullopt;
+  };
+  auto j = record::parse_object(value, reason);
+  if (!j || !record::format_is(*j, 1, reason)) return bad();
+  using record::get;
   LeaseEvent e;
+  std::string op_name;
+  if (!get(*j, "op", op_name, reason, 64) || !get(*j, "id", e.id, reason, 64) ||
+      !get(*j, "owner", e.owner, reason, 1024) || !get(*j, "purpose", e.purpose, reason, 1024) ||
+      !get(*j, "ttl_ms", e.ttl_ms, reason, 0, kMaxTtlMs)) {
+    return bad();
+  }
   bool known = false;
   for (const auto& [o, name] : kOps) {
     if (op_name == name) {
@@ -106,16 +148,25 @@ std::optional<LeaseEvent> decode_event(std::string_view key, std::string_view va
       known = true;
     }
   }
-  if (!known) return std::nullopt;
+  if (!known) return bad("field op is none of acquire, renew, release, force_release, probe");
+  if (e.op != LeaseOp::probe && !valid_id(e.id)) return bad("field id is not a lease id");
+  if (!printable(e.owner) || !printable(e.purpose))
+    return bad("field owner or purpose has control characters");
   e.lease = std::string(key);
-  e.id = j.value("id", std::string());
-  e.owner = j.value("owner", std::string());
-  e.purpose = j.value("purpose", std::string());
-  e.ttl_ms = j.value("ttl_ms", int64_t{0});
   e.ts_ms = ts_ms;
   e.offset = offset;
-  if (e.id.empty() && e.op != LeaseOp::probe) return std::nullopt;
   return e;
+}
+
+LeaseEvent unreadable_event(std::string_view lease, int64_t ts_ms, int64_t offset, const std::string& why) {
+  return {.lease = std::string(lease),
+          .op = LeaseOp::unreadable,
+          .id = "unreadable@" + std::to_string(offset),
+          .owner = "an unreadable record",
+          .purpose = "at offset " + std::to_string(offset) + ": " + why,
+          .ttl_ms = kUnreadableHoldMs,
+          .ts_ms = ts_ms,
+          .offset = offset};
 }
 
 // ---- I/O ----
@@ -216,8 +267,10 @@ class Log {
       seen_ = (*m)->offset();
       auto k = (*m)->key();
       auto v = (*m)->value();
-      if (!k || !v) continue;
-      if (auto e = decode_event(*k, *v, (*m)->timestamp_ms(), seen_)) folder_.apply(*e);
+      if (!k) continue;  // no lease's record: every writer keys its events by the lease
+      std::string why = "the value is null";
+      auto e = v ? decode_event(*k, *v, (*m)->timestamp_ms(), seen_, &why) : std::nullopt;
+      folder_.apply(e ? *e : unreadable_event(*k, (*m)->timestamp_ms(), seen_, why));
     }
     return {};
   }

@@ -25,7 +25,8 @@ inline constexpr const char* kApplyLease = "apply";
 // ---- the pure core ----
 
 // probe: changes nothing; its broker timestamp tells readers what time it is (expiry).
-enum class LeaseOp { acquire, renew, release, force_release, probe };
+// unreadable: not written by anyone: a record of the lease that does not decode (unreadable_event).
+enum class LeaseOp { acquire, renew, release, force_release, probe, unreadable };
 const char* lease_op_name(LeaseOp op);
 
 // One record of the lock topic: key = the lease name, value = JSON (docs/state.md).
@@ -57,6 +58,12 @@ struct LeaseHolder {
 //   - acquire or renew by the holder: extends expires_ms to ts_ms + ttl_ms;
 //   - acquire or renew by anyone else while held: ignored (that caller lost the race);
 //   - release or force_release naming the holder's id: free. Naming another id: ignored.
+//   - unreadable (a record of this lease that does not decode): when free, held by that record until
+//     its ts_ms + kUnreadableHoldMs (its id "unreadable@<offset>" can be force-unlocked); when held,
+//     the holding lasts at least that long. Why held and not free: the record may be an acquire (or a
+//     renewal) that a newer or broken writer meant; reading it as nothing could let a second holder in.
+//     Reading it as held can only make the next apply wait (at most kUnreadableHoldMs after the last
+//     such record), never admit two. Every reader folds the same log the same way, so they all agree.
 class LeaseFolder {
  public:
   explicit LeaseFolder(std::string lease) : lease_(std::move(lease)) {}
@@ -83,10 +90,18 @@ std::optional<LeaseHolder> fold(const std::vector<LeaseEvent>& events, std::stri
 std::string describe(const LeaseHolder& h);
 std::string format_utc(int64_t ms);
 
+// How long an unreadable record of a lease holds it (the default ttl of a lease).
+inline constexpr int64_t kUnreadableHoldMs = 60'000;
+// The longest ttl a record may carry (anything longer is unreadable).
+inline constexpr int64_t kMaxTtlMs = 7LL * 24 * 3600 * 1000;
+
 std::string encode_event(const LeaseEvent& e);  // the record value (JSON)
-// Parses a record; ts and offset come from the record, not the value. nullopt for foreign records.
+// Strictly parses a record; ts and offset come from the record, not the value. nullopt (the reason in
+// *why, never quoting the value) for a value that is not a format-1 lease event with every field.
 std::optional<LeaseEvent> decode_event(std::string_view key, std::string_view value, int64_t ts_ms,
-                                       int64_t offset);
+                                       int64_t offset, std::string* why = nullptr);
+// The event standing for a record of `lease` that did not decode (LeaseOp::unreadable).
+LeaseEvent unreadable_event(std::string_view lease, int64_t ts_ms, int64_t offset, const std::string& why);
 
 // ---- the imperative shell ----
 

@@ -10,6 +10,7 @@
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
+#include "state/json_record.h"
 #include "state/progress.h"
 
 namespace mirror::state {
@@ -132,35 +133,35 @@ std::optional<Mm2Position> decode_mm2_offset(std::string_view key, std::optional
     if (why) *why = std::move(s);
     return std::nullopt;
   };
-  Json k = Json::parse(key, nullptr, false);
-  if (k.is_discarded() || !k.is_array() || k.size() != 2 || !k[0].is_string() || !k[1].is_object()) {
+  std::string reason;
+  auto k = record::parse_bounded(key, reason);
+  if (!k || !k->is_array() || k->size() != 2 || !(*k)[0].is_string() || !(*k)[1].is_object()) {
     return say("the key is not a Connect source offset key ([connector, partition])");
   }
-  if (k[0].get<std::string>() != "MirrorSourceConnector") return std::nullopt;  // heartbeats, checkpoints
-  const Json& part = k[1];
-  if (!part.contains("cluster") || !part["cluster"].is_string() || !part.contains("topic") ||
-      !part["topic"].is_string() || !part.contains("partition") || !part["partition"].is_number_integer()) {
-    return say("MirrorSourceConnector key without cluster, topic and partition: " + std::string(key));
+  if ((*k)[0].get<std::string>() != "MirrorSourceConnector") return std::nullopt;  // heartbeats, checkpoints
+  const auto& part = (*k)[1];
+  std::string cluster, topic;
+  int32_t partition = 0;
+  if (!record::get(part, "cluster", cluster, reason) || !record::get(part, "topic", topic, reason, 249) ||
+      !record::get(part, "partition", partition, reason, 0)) {
+    return say("MirrorSourceConnector key without cluster, topic and partition (" + reason + ")");
   }
-  if (part["cluster"].get<std::string>() != source_alias) return std::nullopt;
+  if (cluster != source_alias) return std::nullopt;
+  if (topic.empty()) return say("MirrorSourceConnector key with an empty topic");
   if (!value) return std::nullopt;  // tombstone: the position was reset
-  Json v = Json::parse(*value, nullptr, false);
-  if (v.is_discarded() || !v.is_object() || !v.contains("offset") || !v["offset"].is_number_integer()) {
-    return say("MirrorSourceConnector offset value without an integer offset: " + std::string(*value));
+  auto v = record::parse_object(*value, reason);
+  int64_t offset = 0;
+  if (!v || !record::get(*v, "offset", offset, reason, 0)) {
+    return say("MirrorSourceConnector offset value without an integer offset (" + reason + ")");
   }
-  const int64_t partition = part["partition"].get<int64_t>();
-  const int64_t offset = v["offset"].get<int64_t>();
-  if (partition < 0 || partition > INT32_MAX || offset < 0) {
-    return say("MirrorSourceConnector offset out of range: " + std::string(key) + " " + std::string(*value));
-  }
-  return Mm2Position{part["topic"].get<std::string>(), static_cast<int32_t>(partition), offset};
+  return Mm2Position{topic, partition, offset};
 }
 
 std::optional<std::string> decode_mm2_status(std::string_view value) {
-  Json v = Json::parse(value, nullptr, false);
-  if (v.is_discarded() || !v.is_object() || !v.contains("state") || !v["state"].is_string())
-    return std::nullopt;
-  return v["state"].get<std::string>();
+  std::string reason, state;
+  auto v = record::parse_object(value, reason);
+  if (!v || !record::get(*v, "state", state, reason, 64)) return std::nullopt;
+  return state;
 }
 
 Alignment align(const std::vector<RecordPrint>& tail, const RecordPrint& last,
@@ -212,12 +213,12 @@ Alignment align_from_start(const std::vector<RecordPrint>& head, const std::vect
   return a;
 }
 
-kafka::Result<std::vector<Mm2Position>> read_mm2_positions(const kafka::ClientConfig& target,
+kafka::Result<Mm2PositionsRead> read_mm2_positions_checked(const kafka::ClientConfig& target,
                                                            const Mm2Source& mm2) {
   auto parts = all_partitions(target, mm2.offsets_topic, -2);
   if (!parts) return fail(std::move(parts).error());
   std::map<std::pair<std::string, int32_t>, int64_t> latest;
-  std::optional<std::string> bad;
+  Mm2PositionsRead out;
   auto r = read_to_end(target, mm2.offsets_topic, *parts, INT64_MAX, [&](const kafka::Message& m) {
     if (!m.key()) return;
     if (!m.value()) {
@@ -228,17 +229,23 @@ kafka::Result<std::vector<Mm2Position>> read_mm2_positions(const kafka::ClientCo
     }
     std::string why;
     auto pos = decode_mm2_offset(*m.key(), m.value(), mm2.source_alias, &why);
-    if (!why.empty() && !bad) bad = why;
+    if (!why.empty()) {
+      // Not what MM2 writes: left out; the position before it (if any) stands.
+      out.skipped.push_back({mm2.offsets_topic, m.partition(), m.offset(), printable_key(m.key()), why});
+      return;
+    }
     if (pos) latest[{pos->topic, pos->partition}] = pos->last_copied;
   });
   if (!r) return fail(r.error());
-  if (bad) {
-    return fail(error(target, "read MirrorMaker 2's positions",
-                      "a record in " + mm2.offsets_topic + " is not what MM2 writes: " + *bad));
-  }
-  std::vector<Mm2Position> out;
-  for (const auto& [tp, off] : latest) out.push_back({tp.first, tp.second, off});
+  for (const auto& [tp, off] : latest) out.positions.push_back({tp.first, tp.second, off});
   return out;
+}
+
+kafka::Result<std::vector<Mm2Position>> read_mm2_positions(const kafka::ClientConfig& target,
+                                                           const Mm2Source& mm2) {
+  auto r = read_mm2_positions_checked(target, mm2);
+  if (!r) return fail(std::move(r).error());
+  return std::move(r->positions);
 }
 
 kafka::Result<std::map<std::string, std::string>> read_mm2_states(const kafka::ClientConfig& target,

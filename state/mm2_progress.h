@@ -19,6 +19,7 @@
 
 #include "kafka/client_config.h"
 #include "kafka/error.h"
+#include "state/skipped.h"
 
 namespace mirror::state {
 
@@ -95,7 +96,15 @@ struct Mm2Source {
   int64_t search_window = 100'000;  // target records searched for MM2's last copied record
 };
 
-// Reads MM2's positions (latest per key) from its offsets topic on the target.
+// MM2's positions (latest readable per key) from its offsets topic on the target, and the records that
+// were not what MM2 writes (skipped: the position before such a record, if any, stands).
+struct Mm2PositionsRead {
+  std::vector<Mm2Position> positions;
+  std::vector<Skipped> skipped;
+};
+kafka::Result<Mm2PositionsRead> read_mm2_positions_checked(const kafka::ClientConfig& target,
+                                                           const Mm2Source& mm2);
+// The same without the skipped records.
 kafka::Result<std::vector<Mm2Position>> read_mm2_positions(const kafka::ClientConfig& target,
                                                            const Mm2Source& mm2);
 // MM2's source connector tasks and their latest states, from its status topic on the target.

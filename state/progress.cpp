@@ -11,6 +11,7 @@
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
+#include "state/json_record.h"
 
 namespace mirror::state {
 
@@ -61,32 +62,98 @@ std::string to_json(const PartitionProgress& p) {
 }
 
 std::optional<PartitionProgress> progress_from_json(std::string_view text, std::string* why) {
-  auto bad = [&](std::string reason) -> std::optional<PartitionProgress> {
+  std::string reason;
+  auto bad = [&]() -> std::optional<PartitionProgress> {
     if (why) *why = std::move(reason);
     return std::nullopt;
   };
-  Json j = Json::parse(text, nullptr, false);
-  if (!j.is_object() || j.value("format", 0) != 1) return bad("not a format-1 progress record");
-  try {
-    PartitionProgress p;
-    p.flow = j.at("flow").get<std::string>();
-    p.source_topic = j.at("source_topic").get<std::string>();
-    p.partition = j.at("partition").get<int32_t>();
-    p.target_topic = j.at("target_topic").get<std::string>();
-    p.skipped = j.value("skipped", int64_t{0});
-    p.updated_at = j.value("updated_at", std::string());
-    auto bytes = unbase64(j.at("offset_map").get<std::string>());
-    if (!bytes) return bad("offset_map is not base64");
-    auto map = offsets::decode(*bytes);
-    if (!map) return bad("offset_map: " + map.error());
-    p.map = std::move(*map);
-    if (p.map.scanned_up() != j.at("next_offset").get<int64_t>()) {
-      return bad("next_offset disagrees with the offset map");
-    }
-    return p;
-  } catch (const nlohmann::json::exception& e) {
-    return bad(e.what());
+  auto j = record::parse_object(text, reason);
+  if (!j || !record::format_is(*j, 1, reason)) return bad();
+  using record::get;
+  PartitionProgress p;
+  std::string map_text;
+  int64_t next_offset = 0, next_target_offset = 0;
+  if (!get(*j, "flow", p.flow, reason) || !get(*j, "source_topic", p.source_topic, reason) ||
+      !get(*j, "partition", p.partition, reason, 0) || !get(*j, "target_topic", p.target_topic, reason) ||
+      !get(*j, "next_offset", next_offset, reason, 0) ||
+      !get(*j, "next_target_offset", next_target_offset, reason, 0) ||
+      !get(*j, "skipped", p.skipped, reason, 0) || !get(*j, "updated_at", p.updated_at, reason) ||
+      !get(*j, "offset_map", map_text, reason, kMaxRecordBytes)) {
+    return bad();
   }
+  if (p.flow.empty() || p.source_topic.empty() || p.target_topic.empty()) {
+    reason = "flow, source_topic or target_topic is empty";
+    return bad();
+  }
+  auto bytes = unbase64(map_text);
+  if (!bytes) {
+    reason = "offset_map is not base64";
+    return bad();
+  }
+  auto map = offsets::decode(*bytes);
+  if (!map) {
+    reason = "offset_map: " + map.error();
+    return bad();
+  }
+  p.map = std::move(*map);
+  if (p.map.scanned_up() != next_offset) {
+    reason = "next_offset disagrees with the offset map";
+    return bad();
+  }
+  if (p.map.next_down() != next_target_offset) {
+    reason = "next_target_offset disagrees with the offset map";
+    return bad();
+  }
+  return p;
+}
+
+std::string check_progress_record(std::string_view key, std::string_view value) {
+  std::string why;
+  if (key.starts_with("progress/")) {
+    auto p = progress_from_json(value, &why);
+    if (!p) return why;
+    if (progress_key(p->flow, p->source_topic, p->partition) != key) {
+      return "its flow, source_topic and partition do not match its key";
+    }
+    return "";
+  }
+  if (key.starts_with("engine/")) {
+    auto s = status_from_json(value, &why);
+    if (!s) return why;
+    if (status_key(s->flow) != key) return "its flow does not match its key";
+    return "";
+  }
+  return "";  // no record of the engine's: not checked here
+}
+
+LatestFold::LatestFold(std::string topic, std::string prefix, RecordCheck check)
+    : topic_(std::move(topic)), prefix_(std::move(prefix)), check_(std::move(check)) {}
+
+void LatestFold::add(std::optional<std::string_view> key, std::optional<std::string_view> value,
+                     int32_t partition, int64_t offset) {
+  if (!key || !key->starts_with(prefix_)) return;
+  const std::string k(*key);
+  if (!value) {
+    out_.values.erase(k);  // a tombstone forgets the key, and an unreadable record before it
+    pending_.erase(k);
+    return;
+  }
+  std::string why = check_ ? check_(*key, *value) : std::string();
+  if (!why.empty()) {
+    // The previous readable value of the key (or none) stands.
+    pending_[k] = Skipped{topic_, partition, offset, printable_key(key), std::move(why)};
+    return;
+  }
+  pending_.erase(k);
+  out_.values[k] = std::string(*value);
+}
+
+LatestRead LatestFold::result() const {
+  LatestRead r = out_;
+  for (const auto& [k, s] : pending_) r.skipped.push_back(s);
+  std::sort(r.skipped.begin(), r.skipped.end(),
+            [](const Skipped& a, const Skipped& b) { return a.offset < b.offset; });
+  return r;
 }
 
 std::string status_key(std::string_view flow) { return "engine/" + std::string(flow); }
@@ -104,18 +171,32 @@ std::string to_json(const EngineStatus& s) {
       .dump();
 }
 
-std::optional<EngineStatus> status_from_json(std::string_view text) {
-  Json j = Json::parse(text, nullptr, false);
-  if (!j.is_object() || j.value("format", 0) != 1) return std::nullopt;
+std::optional<EngineStatus> status_from_json(std::string_view text, std::string* why) {
+  std::string reason;
+  auto bad = [&]() -> std::optional<EngineStatus> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  auto j = record::parse_object(text, reason);
+  if (!j || !record::format_is(*j, 1, reason)) return bad();
+  using record::get;
   EngineStatus s;
-  s.flow = j.value("flow", std::string());
-  s.state = j.value("state", std::string());
-  s.owner = j.value("owner", std::string());
-  s.updated_at = j.value("updated_at", std::string());
-  s.records = j.value("records", uint64_t{0});
-  s.records_per_second = j.value("records_per_second", 0.0);
-  s.lag = j.value("lag", int64_t{0});
-  s.last_error = j.value("last_error", std::string());
+  if (!get(*j, "flow", s.flow, reason) || !get(*j, "state", s.state, reason) ||
+      !get(*j, "owner", s.owner, reason) || !get(*j, "updated_at", s.updated_at, reason) ||
+      !get(*j, "records", s.records, reason) ||
+      !get(*j, "records_per_second", s.records_per_second, reason) || !get(*j, "lag", s.lag, reason) ||
+      !get(*j, "last_error", s.last_error, reason)) {
+    return bad();
+  }
+  if (s.flow.empty()) {
+    reason = "field flow is empty";
+    return bad();
+  }
+  constexpr std::string_view kStates[] = {"standby", "starting", "running", "error", "stopped"};
+  if (std::find(std::begin(kStates), std::end(kStates), s.state) == std::end(kStates)) {
+    reason = "field state is none of standby, starting, running, error, stopped";
+    return bad();
+  }
   return s;
 }
 
@@ -143,7 +224,31 @@ kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::Clien
 kafka::Result<std::map<std::string, std::string>> read_latest_of(const kafka::ClientConfig& target,
                                                                  const std::string& topic,
                                                                  std::string_view prefix) {
-  std::map<std::string, std::string> out;
+  auto r = read_latest_checked(target, topic, prefix,
+                               topic == kProgressTopic ? RecordCheck(check_progress_record) : RecordCheck());
+  if (!r) return fail(std::move(r).error());
+  return std::move(r->values);
+}
+
+kafka::Result<ProgressRead> read_progress(const kafka::ClientConfig& target, std::string_view prefix) {
+  auto r = read_latest_checked(target, kProgressTopic, prefix, check_progress_record);
+  if (!r) return fail(std::move(r).error());
+  ProgressRead out;
+  out.skipped = std::move(r->skipped);
+  for (const auto& [key, value] : r->values) {
+    // Checked while reading: these decode.
+    if (key.starts_with("progress/")) {
+      if (auto p = progress_from_json(value)) out.progress.emplace(key, std::move(*p));
+    } else if (key.starts_with("engine/")) {
+      if (auto s = status_from_json(value)) out.statuses.emplace(key, std::move(*s));
+    }
+  }
+  return out;
+}
+
+kafka::Result<LatestRead> read_latest_checked(const kafka::ClientConfig& target, const std::string& topic,
+                                              std::string_view prefix, const RecordCheck& check) {
+  LatestFold fold(topic, std::string(prefix), check);
   auto admin = kafka::Admin::connect(target);
   if (!admin) return fail(std::move(admin).error());
   // The end offset to read up to; a topic created a moment ago may not have a leader yet.
@@ -156,13 +261,13 @@ kafka::Result<std::map<std::string, std::string>> read_latest_of(const kafka::Cl
       break;
     }
     const kafka::Error e = offs ? *(*offs)[0].error : offs.error();
-    if (e.code == kafka::Errc::not_found && std::chrono::steady_clock::now() > deadline) return out;
+    if (e.code == kafka::Errc::not_found && std::chrono::steady_clock::now() > deadline) return fold.result();
     if ((e.code != kafka::Errc::not_found && !e.retriable) || std::chrono::steady_clock::now() > deadline) {
       return fail(e);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  if (end <= 0) return out;
+  if (end <= 0) return fold.result();
   auto c =
       kafka::Consumer::create(target, {.isolation = kafka::Isolation::read_committed, .report_eof = true});
   if (!c) return fail(std::move(c).error());
@@ -187,17 +292,11 @@ kafka::Result<std::map<std::string, std::string>> read_latest_of(const kafka::Cl
       if ((*m)->offset() >= end) break;
       continue;
     }
-    auto k = (*m)->key();
-    if (!k || !k->starts_with(prefix)) continue;
-    if (auto v = (*m)->value()) {
-      out[std::string(*k)] = std::string(*v);
-    } else {
-      out.erase(std::string(*k));
-    }
+    fold.add((*m)->key(), (*m)->value(), (*m)->partition(), (*m)->offset());
     if ((*m)->offset() + 1 >= end) break;
   }
   c->close();
-  return out;
+  return fold.result();
 }
 
 kafka::Result<void> write_keyed(const kafka::ClientConfig& target, const std::string& topic,

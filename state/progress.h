@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "kafka/client_config.h"
 #include "kafka/error.h"
 #include "offsets/offset_map.h"
+#include "state/skipped.h"
 
 namespace mirror::state {
 
@@ -34,7 +36,7 @@ struct PartitionProgress {
 // "progress/<flow>/<topic>/<partition>"
 std::string progress_key(std::string_view flow, std::string_view topic, int32_t partition);
 std::string to_json(const PartitionProgress& p);
-// nullopt for a foreign or corrupt value (the reason in *why when given).
+// Strict: nullopt for a foreign or corrupt value (the reason in *why when given, never quoting it).
 std::optional<PartitionProgress> progress_from_json(std::string_view text, std::string* why = nullptr);
 
 // What `mirror status` shows about a running engine: key "engine/<flow>".
@@ -50,22 +52,66 @@ struct EngineStatus {
 };
 std::string status_key(std::string_view flow);
 std::string to_json(const EngineStatus& s);
-std::optional<EngineStatus> status_from_json(std::string_view text);
+std::optional<EngineStatus> status_from_json(std::string_view text, std::string* why = nullptr);
+
+// Checks one record of a compacted topic: "" when it is readable, else what is wrong with it.
+using RecordCheck = std::function<std::string(std::string_view key, std::string_view value)>;
+// The check of mirror.progress.internal: "progress/..." records decode as PartitionProgress and
+// "engine/..." as EngineStatus, each matching its key; other keys are not checked.
+std::string check_progress_record(std::string_view key, std::string_view value);
+
+// The latest readable value of every key, and the unreadable records that are still the latest of
+// their key (a later readable record or a tombstone supersedes one), in log order. An unreadable record
+// leaves the previous readable value of its key (or none) in place.
+struct LatestRead {
+  std::map<std::string, std::string> values;
+  std::vector<Skipped> skipped;
+};
+
+// Pure. Folds records of a compacted topic in log order (keys starting with `prefix` only).
+class LatestFold {
+ public:
+  LatestFold(std::string topic, std::string prefix, RecordCheck check);
+  void add(std::optional<std::string_view> key, std::optional<std::string_view> value, int32_t partition,
+           int64_t offset);
+  LatestRead result() const;
+
+ private:
+  std::string topic_, prefix_;
+  RecordCheck check_;
+  LatestRead out_;
+  std::map<std::string, Skipped> pending_;
+};
+
+// The progress topic decoded: progress by key, engine statuses by key, and what was skipped.
+struct ProgressRead {
+  std::map<std::string, PartitionProgress> progress;  // "progress/<flow>/<topic>/<partition>"
+  std::map<std::string, EngineStatus> statuses;       // "engine/<flow>"
+  std::vector<Skipped> skipped;
+};
 
 // Creates mirror.progress.internal (compacted, 1 partition) when missing.
 kafka::Result<void> ensure_progress_topic(const kafka::ClientConfig& target, int replication_factor);
-// The latest value of every key that starts with `prefix` (tombstones remove keys). A missing topic
-// is empty.
+// The latest readable value of every key that starts with `prefix` (tombstones remove keys). A missing
+// topic is empty. Unreadable records (check_progress_record) are left out without a word: prefer
+// read_progress, which returns them.
 kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::ClientConfig& target,
                                                               std::string_view prefix);
+// The progress topic's records under `prefix`, decoded, with the records it skipped. Never fails on an
+// unreadable record.
+kafka::Result<ProgressRead> read_progress(const kafka::ClientConfig& target, std::string_view prefix);
 // Writes (key, value) records to partition 0 of `topic` and waits until the broker acknowledged every
 // one; `operation` names the step in errors ("record the applied revision").
 kafka::Result<void> write_keyed(const kafka::ClientConfig& target, const std::string& topic,
                                 const std::vector<std::pair<std::string, std::string>>& records,
                                 const std::string& operation);
-// The same for any compacted topic (partition 0), e.g. <source>.checkpoints.internal.
+// The same for any compacted topic (partition 0), e.g. <source>.checkpoints.internal (records of the
+// progress topic are checked as above; of other topics, not).
 kafka::Result<std::map<std::string, std::string>> read_latest_of(const kafka::ClientConfig& target,
                                                                  const std::string& topic,
                                                                  std::string_view prefix = "");
+// Any compacted topic (partition 0), each record checked by `check` (none: every record is readable).
+kafka::Result<LatestRead> read_latest_checked(const kafka::ClientConfig& target, const std::string& topic,
+                                              std::string_view prefix, const RecordCheck& check);
 
 }  // namespace mirror::state

@@ -10,6 +10,7 @@
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "planner/plan.h"
+#include "state/json_record.h"
 #include "state/progress.h"
 
 namespace mirror::state {
@@ -42,49 +43,127 @@ std::string to_json(const AppliedRecord& r) {
   return j.dump();
 }
 
-std::optional<AppliedRecord> from_json(const std::string& text) {
-  Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", 0) != 1) return std::nullopt;
-  try {
-    AppliedRecord r;
-    r.flow = j.at("flow").get<std::string>();
-    r.revision = j.at("revision").get<std::string>();
-    const Json& s = j.at("spec");
-    r.spec_source = s.value("source", std::string());
-    r.spec_commit = s.value("commit", std::string());
-    r.content_hash = s.value("content_hash", std::string());
-    r.applied_at = j.value("applied_at", std::string());
-    r.applied_by = j.value("applied_by", std::string());
-    r.mirror_version = j.value("mirror_version", std::string());
-    const Json& m = j.at("managed");
-    r.managed_topics = m.value("topics", std::vector<std::string>{});
-    for (const auto& a : m.value("acls", Json::array())) {
-      r.managed_acls.push_back({a.at("resource_type"), a.at("resource_name"), a.at("pattern_type"),
-                                a.at("principal"), a.at("host"), a.at("operation"), a.at("permission")});
-    }
-    if (j.contains("failed_over")) {
-      r.failed_over_at = j["failed_over"].value("at", std::string());
-      r.failed_over_by = j["failed_over"].value("by", std::string());
-    }
-    for (const auto& o : j.value("policy_overrides", Json::array())) {
-      r.policy_overrides.push_back({o.at("rule").get<std::string>(), o.value("reason", std::string()),
-                                    o.value("resources", std::vector<std::string>{})});
-    }
-    return r;
-  } catch (const nlohmann::json::exception&) {
+std::optional<AppliedRecord> from_json(std::string_view text, std::string* why) {
+  std::string reason;
+  auto bad = [&]() -> std::optional<AppliedRecord> {
+    if (why) *why = std::move(reason);
     return std::nullopt;
+  };
+  auto j = record::parse_object(text, reason);
+  if (!j || !record::format_is(*j, 1, reason)) return bad();
+  AppliedRecord r;
+  using record::get;
+  if (!get(*j, "flow", r.flow, reason) || !get(*j, "revision", r.revision, reason)) return bad();
+  if (r.flow.empty()) {
+    reason = "field flow is empty";
+    return bad();
   }
+  const auto* s = record::object(*j, "spec", reason);
+  if (!s || !get(*s, "source", r.spec_source, reason) || !get(*s, "commit", r.spec_commit, reason) ||
+      !get(*s, "content_hash", r.content_hash, reason)) {
+    if (s) reason = "spec: " + reason;
+    return bad();
+  }
+  if (!get(*j, "applied_at", r.applied_at, reason) || !get(*j, "applied_by", r.applied_by, reason) ||
+      !get(*j, "mirror_version", r.mirror_version, reason)) {
+    return bad();
+  }
+  const auto* m = record::object(*j, "managed", reason);
+  if (!m || !get(*m, "topics", r.managed_topics, reason)) {
+    if (m) reason = "managed: " + reason;
+    return bad();
+  }
+  const auto* acls = record::array(*m, "acls", reason);
+  if (!acls) {
+    reason = "managed: " + reason;
+    return bad();
+  }
+  for (const auto& a : *acls) {
+    planner::Acl acl;
+    if (!a.is_object() || !get(a, "resource_type", acl.resource_type, reason) ||
+        !get(a, "resource_name", acl.resource_name, reason) ||
+        !get(a, "pattern_type", acl.pattern_type, reason) || !get(a, "principal", acl.principal, reason) ||
+        !get(a, "host", acl.host, reason) || !get(a, "operation", acl.operation, reason) ||
+        !get(a, "permission", acl.permission, reason)) {
+      reason = "managed.acls: " + (a.is_object() ? reason : std::string("an ACL is not an object"));
+      return bad();
+    }
+    r.managed_acls.push_back(std::move(acl));
+  }
+  // Optional by the format (docs/state.md): absent when not failed over, or without overrides.
+  if (j->contains("failed_over")) {
+    const auto* f = record::object(*j, "failed_over", reason);
+    if (!f || !get(*f, "at", r.failed_over_at, reason) || !get(*f, "by", r.failed_over_by, reason)) {
+      if (f) reason = "failed_over: " + reason;
+      return bad();
+    }
+  }
+  if (j->contains("policy_overrides")) {
+    const auto* overrides = record::array(*j, "policy_overrides", reason);
+    if (!overrides) return bad();
+    for (const auto& o : *overrides) {
+      PolicyOverride po;
+      if (!o.is_object() || !get(o, "rule", po.rule, reason) || !get(o, "reason", po.reason, reason) ||
+          !get(o, "resources", po.resources, reason)) {
+        reason = "policy_overrides: " + (o.is_object() ? reason : std::string("an entry is not an object"));
+        return bad();
+      }
+      r.policy_overrides.push_back(std::move(po));
+    }
+  }
+  return r;
 }
 
-kafka::Result<std::map<std::string, AppliedRecord>> read_applied(const kafka::ClientConfig& target) {
-  std::map<std::string, AppliedRecord> out;
+std::optional<std::string> applied_flow_of_key(std::string_view key) {
+  if (!key.starts_with(kFlowPrefix) || key.size() == kFlowPrefix.size()) return std::nullopt;
+  return std::string(key.substr(kFlowPrefix.size()));
+}
+
+AppliedFold::Outcome AppliedFold::add(std::optional<std::string_view> key,
+                                      std::optional<std::string_view> value, int32_t partition,
+                                      int64_t offset) {
+  // Only keys "flow/<name>" are records of this format; other keys are someone else's (ignored).
+  if (!key || !key->starts_with(kFlowPrefix)) return Outcome::ignored;
+  auto skip = [&](std::string reason) {
+    pending_[std::string(*key)] = Skipped{kTopic, partition, offset, printable_key(key), std::move(reason)};
+    return Outcome::skipped;
+  };
+  auto flow = applied_flow_of_key(*key);
+  if (!flow) return skip("the key names no flow");
+  if (!value) {
+    // A tombstone forgets the flow, and any unreadable record before it.
+    records_.erase(*flow);
+    pending_.erase(std::string(*key));
+    return Outcome::read;
+  }
+  std::string why;
+  auto rec = from_json(*value, &why);
+  if (!rec) return skip(why);
+  if (rec->flow != *flow) return skip("field flow names another flow than the key");
+  // A readable record supersedes an unreadable one before it; an unreadable one leaves the previous
+  // readable record of the flow in place (the latest record mirror can trust).
+  pending_.erase(std::string(*key));
+  records_[*flow] = std::move(*rec);
+  return Outcome::read;
+}
+
+AppliedRead AppliedFold::result() const {
+  AppliedRead out{records_, {}};
+  for (const auto& [key, s] : pending_) out.skipped.push_back(s);
+  std::sort(out.skipped.begin(), out.skipped.end(),
+            [](const Skipped& a, const Skipped& b) { return a.offset < b.offset; });
+  return out;
+}
+
+kafka::Result<AppliedRead> read_applied_checked(const kafka::ClientConfig& target) {
+  AppliedFold fold;
   auto admin = kafka::Admin::connect(target);
   if (!admin) return fail(std::move(admin).error());
   auto topics = admin->list_topics();
   if (!topics) return fail(std::move(topics).error());
   if (std::none_of(topics->begin(), topics->end(),
                    [](const kafka::TopicInfo& t) { return t.name == kTopic; })) {
-    return out;  // never applied here
+    return fold.result();  // never applied here
   }
   // A state topic created moments ago may not have a leader yet: retry until the timeout.
   const auto settle = std::chrono::steady_clock::now() + target.timeout;
@@ -100,7 +179,7 @@ kafka::Result<std::map<std::string, AppliedRecord>> read_applied(const kafka::Cl
   if (!end) return fail(std::move(end).error());
   if ((*end)[0].error) return fail(*(*end)[0].error);
   const int64_t last = (*end)[0].offset;
-  if (last <= 0) return out;
+  if (last <= 0) return fold.result();
   auto consumer =
       kafka::Consumer::create(target, {.isolation = kafka::Isolation::read_uncommitted, .report_eof = true});
   if (!consumer) return fail(std::move(consumer).error());
@@ -124,18 +203,16 @@ kafka::Result<std::map<std::string, AppliedRecord>> read_applied(const kafka::Cl
       continue;
     }
     next = (*m)->offset() + 1;
-    auto key = (*m)->key();
-    if (!key || !key->starts_with(kFlowPrefix)) continue;
-    const std::string flow(key->substr(kFlowPrefix.size()));
-    auto value = (*m)->value();
-    if (!value) {
-      out.erase(flow);  // tombstone
-      continue;
-    }
-    if (auto rec = from_json(std::string(*value))) out[flow] = std::move(*rec);
+    fold.add((*m)->key(), (*m)->value(), (*m)->partition(), (*m)->offset());
   }
   consumer->close();
-  return out;
+  return fold.result();
+}
+
+kafka::Result<std::map<std::string, AppliedRecord>> read_applied(const kafka::ClientConfig& target) {
+  auto r = read_applied_checked(target);
+  if (!r) return fail(std::move(r).error());
+  return std::move(r->records);
 }
 
 kafka::Result<void> write_applied(const kafka::ClientConfig& target,

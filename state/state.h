@@ -7,12 +7,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
 #include "kafka/client_config.h"
 #include "kafka/error.h"
 #include "planner/cluster_state.h"
+#include "state/skipped.h"
 
 namespace mirror::state {
 
@@ -45,9 +47,37 @@ struct AppliedRecord {
 };
 
 std::string to_json(const AppliedRecord& r);
-std::optional<AppliedRecord> from_json(const std::string& text);
+// Strict: nullopt (the reason in *why, never quoting the value) unless `text` is a format-1 record
+// with every field the format requires, each of its type.
+std::optional<AppliedRecord> from_json(std::string_view text, std::string* why = nullptr);
+// "flow/<name>" -> name; nullopt for any other key.
+std::optional<std::string> applied_flow_of_key(std::string_view key);
 
-// Reads every record of the state topic (latest value per key). A missing topic is an empty state.
+// What a read of the state topic found: the latest readable record per flow, and the records it skipped.
+struct AppliedRead {
+  std::map<std::string, AppliedRecord> records;  // by flow
+  // Unreadable records that are still the latest of their key (a later readable record or tombstone
+  // of the key supersedes one), in log order. Their flow keeps its previous readable record, if any.
+  std::vector<Skipped> skipped;
+};
+
+// Pure. Folds the state topic's records in log order (unit-testable without a broker).
+class AppliedFold {
+ public:
+  enum class Outcome { read, ignored, skipped };
+  Outcome add(std::optional<std::string_view> key, std::optional<std::string_view> value, int32_t partition,
+              int64_t offset);
+  AppliedRead result() const;
+
+ private:
+  std::map<std::string, AppliedRecord> records_;
+  std::map<std::string, Skipped> pending_;  // by key
+};
+
+// Reads every record of the state topic. A missing topic is an empty state. An unreadable record never
+// fails the read: it is skipped and returned in `skipped`.
+kafka::Result<AppliedRead> read_applied_checked(const kafka::ClientConfig& target);
+// The same without the skipped records.
 kafka::Result<std::map<std::string, AppliedRecord>> read_applied(const kafka::ClientConfig& target);
 
 // Writes records (one per flow) and waits until the broker acknowledged all of them.
