@@ -12,9 +12,12 @@
 #include "cmd/run.h"
 #include "cmd/status.h"
 #include "cmd/validate.h"
+#include "common/redact.h"
 #include "common/version.h"
 
 int main(int argc, char** argv) {
+  // Every resolved secret is registered as it is resolved; from here on nothing printed can show one.
+  mirror::install_redacting_streams();
   CLI::App app{
       "mirror keeps Kafka clusters in sync the GitOps way: plan the difference between a replication\n"
       "spec in git and the live clusters, apply it, and run the replication engine.",

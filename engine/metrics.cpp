@@ -1,5 +1,7 @@
 #include "engine/metrics.h"
 
+#include "common/redact.h"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -613,7 +615,7 @@ Result<void, std::string> MetricsServer::start(std::string_view address) {
   server->set_payload_max_length(64 * 1024);
   const Registry& registry = registry_;
   server->Get("/metrics", [&registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry.render(), kMetricsContentType);
+    res.set_content(redact(registry.render()), kMetricsContentType);
   });
   server->Get("/healthz", [health = options_.health](const httplib::Request&, httplib::Response& res) {
     Health h;
@@ -626,7 +628,7 @@ Result<void, std::string> MetricsServer::start(std::string_view address) {
     }
     if (!h.detail.empty() && h.detail.back() != '\n') h.detail += '\n';
     res.status = h.healthy ? 200 : 503;
-    res.set_content(h.healthy ? "ok\n" + h.detail : (h.detail.empty() ? "unhealthy\n" : h.detail),
+    res.set_content(redact(h.healthy ? "ok\n" + h.detail : (h.detail.empty() ? "unhealthy\n" : h.detail)),
                     kTextContentType);
   });
   server->set_error_handler(
