@@ -67,7 +67,15 @@ std::optional<TakeoverPlan> plan_takeover(const spec::Spec& spec, const Mm2Takeo
           << "        sure no MM2 process runs, pass --mm2-stopped\n";
       return std::nullopt;
     }
-    auto positions = state::read_mm2_positions(*target, mm2);
+    auto checked = state::read_mm2_positions_checked(*target, mm2);
+    if (checked) {
+      for (const auto& s : checked->skipped) {
+        err << "  warning: skipped a record that is not what MM2 writes: " << state::describe(s)
+            << " (the position before it, if any, is used)\n";
+      }
+    }
+    auto positions = checked ? kafka::Result<std::vector<state::Mm2Position>>(std::move(checked->positions))
+                             : kafka::Result<std::vector<state::Mm2Position>>(fail(checked.error()));
     if (!positions) {
       err << "mirror import: cannot read MM2's progress: " << positions.error().describe() << "\n";
       if (positions.error().code == kafka::Errc::not_found) {

@@ -71,6 +71,10 @@ int run_plan(const PlanOptions& o) {
   observe::Options opts;
   opts.timeout = std::chrono::seconds(o.timeout_seconds);
   if (o.verbose) opts.log = [](const std::string& line) { std::cerr << "mirror: " << line << "\n"; };
+  opts.skipped = [](const state::Skipped& s) {
+    std::cerr << "mirror plan: warning: skipped an unreadable record of mirror's state: "
+              << state::describe(s) << "\n";
+  };
   auto states = observe::observe_spec(*loaded.spec, spec::Resolver::system(), opts);
   if (!states) {
     std::cerr << "mirror plan: cannot read the clusters:\n  " << states.error() << "\n";

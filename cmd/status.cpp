@@ -64,6 +64,10 @@ int run_status(const StatusOptions& o) {
   const spec::Spec& spec = *loaded.spec;
   observe::Options opts;
   opts.timeout = std::chrono::seconds(o.timeout_seconds);
+  opts.skipped = [](const state::Skipped& s) {
+    std::cerr << "mirror status: warning: skipped an unreadable record of mirror's state: "
+              << state::describe(s) << "\n";
+  };
   auto states = observe::observe_spec(spec, spec::Resolver::system(), opts);
   if (!states) {
     std::cerr << "mirror status: cannot read the clusters:\n  " << states.error() << "\n";

@@ -36,9 +36,7 @@ using state::ensure_progress_topic;
 using state::kEngineLeaseTopic;
 using state::kProgressTopic;
 using state::PartitionProgress;
-using state::progress_from_json;
 using state::progress_key;
-using state::read_latest;
 using state::status_key;
 using state::to_json;
 
@@ -736,14 +734,15 @@ struct FlowRunner::Session {
   void run() {
     open_clients();
     must(ensure_progress_topic(target, flow.replication_factor), "create " + std::string(kProgressTopic));
-    std::map<std::string, PartitionProgress> stored;
     const std::string prefix = "progress/" + flow.name + "/";
-    for (const auto& [key, value] : must(read_latest(target, prefix), "read the stored progress")) {
-      std::string why;
-      auto p = progress_from_json(value, &why);
-      if (!p) raise("the stored progress " + key + " in " + kProgressTopic + " is unreadable (" + why + ")");
-      stored.emplace(key, std::move(*p));
+    auto read = must(state::read_progress(target, prefix), "read the stored progress");
+    // An unreadable record never stops the flow: the previous readable record of its partition stands
+    // (records since then are copied again), or none (the partition starts as the flow's start: says).
+    for (const auto& s : read.skipped) {
+      log("warning: skipped an unreadable progress record: " + state::describe(s) +
+          "; its partition continues from its previous readable progress, if any");
     }
+    std::map<std::string, PartitionProgress> stored = std::move(read.progress);
     start_heartbeats();  // first: a `heartbeats` topic it creates is mirrored from the start
     auto wanted = selected(*src_admin);
     ensure_targets(*dst_admin, wanted);

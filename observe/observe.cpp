@@ -283,10 +283,13 @@ Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(c
     Timer t(options, alias + ": applied state");
     auto cfg = client_config(*spec.cluster(alias), resolver, options);
     if (!cfg) return fail(std::move(cfg).error());
-    auto records = state::read_applied(*cfg);
+    auto records = state::read_applied_checked(*cfg);
     if (!records) return fail(fmt(records.error()));
-    state::merge_into(*records, out[alias]);
-    t.done(std::to_string(records->size()) + " applied flow(s)");
+    for (const auto& s : records->skipped) {
+      if (options.skipped) options.skipped(s);
+    }
+    state::merge_into(records->records, out[alias]);
+    t.done(std::to_string(records->records.size()) + " applied flow(s)");
   }
   // What the engine recorded there: the offset maps (to translate group offsets) and the checkpoints.
   for (const auto& alias : targets) {
@@ -295,7 +298,7 @@ Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(c
     if (!cfg) return fail(std::move(cfg).error());
     if (st.topics.count(state::kProgressTopic)) {
       Timer t(options, alias + ": offset maps");
-      auto n = read_offset_maps(*cfg, "", st);
+      auto n = read_offset_maps(*cfg, "", st, options.skipped);
       if (!n) return fail(std::move(n).error());
       t.done(std::to_string(*n) + " partition(s)");
     }
@@ -315,20 +318,19 @@ Result<std::map<std::string, planner::ClusterState>, std::string> observe_spec(c
 }
 
 Result<size_t, std::string> read_offset_maps(const kafka::ClientConfig& target, const std::string& flow,
-                                             planner::ClusterState& into) {
-  auto records = state::read_latest(target, flow.empty() ? "progress/" : "progress/" + flow + "/");
+                                             planner::ClusterState& into,
+                                             const std::function<void(const state::Skipped&)>& skipped) {
+  // An unreadable record leaves the previous readable one of its partition (or none: no offset map, so
+  // that partition's group offsets are not translated) in place.
+  auto records = state::read_progress(target, flow.empty() ? "progress/" : "progress/" + flow + "/");
   if (!records) return fail(fmt(records.error()));
-  for (const auto& [key, value] : *records) {
-    std::string why;
-    auto p = state::progress_from_json(value, &why);
-    if (!p) {
-      return fail("the engine's progress record " + key + " in " + target.label() + ":" +
-                  state::kProgressTopic + " is unreadable (" + why +
-                  "); it is written only by mirror: was it edited by hand?");
-    }
-    into.offset_maps[p->flow][{p->source_topic, p->partition}] = std::move(p->map);
+  for (const auto& s : records->skipped) {
+    if (skipped) skipped(s);
   }
-  return records->size();
+  for (auto& [key, p] : records->progress) {
+    into.offset_maps[p.flow][{p.source_topic, p.partition}] = std::move(p.map);
+  }
+  return records->progress.size();
 }
 
 Result<size_t, std::string> read_checkpoints(const kafka::ClientConfig& target, const std::string& source,

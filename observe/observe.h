@@ -15,6 +15,7 @@
 #include "planner/cluster_state.h"
 #include "spec/spec.h"
 #include "spec/value.h"
+#include "state/skipped.h"
 
 namespace mirror::observe {
 
@@ -23,6 +24,9 @@ struct Options {
   std::stop_token stop;
   // Receives "phase: detail (N ms)" lines for -v; never given secrets.
   std::function<void(const std::string&)> log;
+  // Receives each record of mirror's own topics (applied state, the engine's progress) that does not
+  // decode and was skipped (state/skipped.h), once per read, for plan and status to name. Never its value.
+  std::function<void(const state::Skipped&)> skipped;
 };
 
 // The adapter's client config for a spec cluster, with ${env:}/${file:} references resolved now.
@@ -47,8 +51,10 @@ Result<std::map<std::string, planner::GroupState>, std::string> observe_groups(
 // In a target cluster: the engine's offset maps (of `flow`, or of every flow when empty) into
 // `into.offset_maps`, and the latest checkpoints of groups of `source` (<source>.checkpoints.internal, which
 // must exist) into `into.checkpoints`. Return how many records they read.
+// An unreadable progress record is skipped (given to `skipped`), never an error.
 Result<size_t, std::string> read_offset_maps(const kafka::ClientConfig& target, const std::string& flow,
-                                             planner::ClusterState& into);
+                                             planner::ClusterState& into,
+                                             const std::function<void(const state::Skipped&)>& skipped = {});
 Result<size_t, std::string> read_checkpoints(const kafka::ClientConfig& target, const std::string& source,
                                              planner::ClusterState& into);
 
