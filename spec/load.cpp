@@ -1,5 +1,6 @@
 #include "spec/load.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 #include <dtl/dtl.hpp>
 
@@ -14,6 +15,7 @@
 #include "common/hash.h"
 #include "common/secrets.h"
 #include "spec/defaults.h"
+#include "spec/trust.h"
 #include "spec/value.h"
 
 namespace mirror::spec {
@@ -76,8 +78,9 @@ std::string type_name(const YAML::Node& n) {
 class Parser {
  public:
   // `content` is the text yaml-cpp's marks count positions in (without a byte order mark).
-  Parser(const std::string& file, std::string_view content, Diagnostics& diags)
-      : file_(file), content_(content), diags_(diags) {}
+  Parser(const std::string& file, std::string_view content, Diagnostics& diags,
+         const OperatorSettings& settings)
+      : file_(file), content_(content), diags_(diags), settings_(settings) {}
 
   Location at(const YAML::Node& n) const {
     if (n.IsNull()) {
@@ -132,6 +135,7 @@ class Parser {
   }
   Diagnostics& diags() { return diags_; }
   const std::string& file() const { return file_; }
+  const OperatorSettings& settings() const { return settings_; }
 
   bool is_map(const YAML::Node& n, std::string_view what) {
     if (n.IsMap()) return true;
@@ -187,7 +191,8 @@ class Parser {
       if (!std::holds_alternative<std::vector<Reference>>(refs) ||
           !std::get<std::vector<Reference>>(refs).empty()) {
         error(n, std::string(what) + " cannot use ${...} references",
-              "references are resolved only in cluster bootstrap and client properties");
+              "references are allowed only in a cluster's credentials (sasl.username, sasl.password, "
+              "ssl.key.password, ...)");
         return std::nullopt;
       }
     }
@@ -275,6 +280,7 @@ class Parser {
   std::string file_;
   std::string_view content_;
   Diagnostics& diags_;
+  const OperatorSettings& settings_;
   std::vector<std::pair<YAML::Node, Location>> null_values_;  // null values and their keys' places
 };
 
@@ -368,7 +374,15 @@ void parse_bootstrap(Parser& p, const YAML::Node& n, Cluster& c) {
   auto v = p.value(n, "bootstrap");
   if (!v) return;
   c.bootstrap = *v;
-  if (v->has_references()) return;  // checked when resolved
+  // A reference would let the environment (or a file) choose the brokers mirror sends its credentials to.
+  if (auto refs = parse_references(v->raw); !std::get<std::vector<Reference>>(refs).empty()) {
+    const Reference& r = std::get<std::vector<Reference>>(refs).front();
+    p.diags().error(p.at_offset(n, r.offset),
+                    "bootstrap of cluster " + c.alias + " cannot use a reference (" + r.text + ")",
+                    "write the brokers literally, e.g. kafka-1:9092,kafka-2:9092: the spec decides where "
+                    "mirror connects (and sends its credentials), not the environment");
+    return;
+  }
   if (v->raw.empty()) {
     p.error(n, "bootstrap of cluster " + c.alias + " is empty",
             "list at least one broker as host:port, e.g. 10.0.0.1:9092");
@@ -413,6 +427,71 @@ void parse_bootstrap(Parser& p, const YAML::Node& n, Cluster& c) {
   }
 }
 
+// A client property the allowlist (spec/trust.h) accepts; otherwise an error at its key.
+bool check_property_name(Parser& p, const YAML::Node& key, const std::string& prop,
+                         const std::string& alias) {
+  const PropertyCheck check = check_client_property(prop, p.settings());
+  const std::string operator_allows =
+      "if this runner really needs it, its operator can allow it outside the spec: "
+      "MIRROR_ALLOW_CLIENT_PROPERTIES=" +
+      prop + " in mirror's environment";
+  switch (check.verdict) {
+    case PropertyCheck::Verdict::allowed: return true;
+    case PropertyCheck::Verdict::dangerous:
+      p.error(key,
+              "client property " + prop + " of cluster " + alias + " is not allowed in a spec: it " +
+                  check.reason,
+              "remove it; " + operator_allows);
+      return false;
+    case PropertyCheck::Verdict::debug:
+      p.error(
+          key, "client property debug of cluster " + alias + " is not allowed in a spec",
+          "remove it: to see librdkafka's debug log, run mirror with MIRROR_KAFKA_DEBUG=broker,protocol,... "
+          "(secrets are cut out of it)");
+      return false;
+    case PropertyCheck::Verdict::unknown: break;
+  }
+  if (prop == "metadata.broker.list") {
+    p.error(key, "metadata.broker.list belongs in the cluster's bootstrap key, not in client",
+            "move it to clusters." + alias + ".bootstrap");
+    return false;
+  }
+  std::string hint;
+  if (auto near = nearest(prop, allowed_client_properties())) {
+    hint = "did you mean \"" + std::string(*near) + "\"?";
+  } else {
+    hint =
+        "a spec may set the librdkafka properties a replication job needs (security.protocol, sasl.*, "
+        "ssl.*, timeouts, batching and fetch sizes); " +
+        operator_allows;
+  }
+  p.error(key, "client property " + prop + " of cluster " + alias + " is not one mirror accepts in a spec",
+          hint);
+  return false;
+}
+
+// Where a client property's value may point and what it may reference.
+bool check_property_value(Parser& p, const YAML::Node& n, const std::string& prop, const Value& val,
+                          const std::string& alias) {
+  const auto refs = std::get<std::vector<Reference>>(parse_references(val.raw));
+  if (!refs.empty() && !references_allowed_in(prop)) {
+    p.diags().error(p.at_offset(n, refs.front().offset),
+                    "client property " + prop + " of cluster " + alias + " cannot use a reference (" +
+                        refs.front().text + ")",
+                    "references are for credentials only (sasl.username, sasl.password, ssl.key.password, "
+                    "sasl.oauthbearer.client.secret, ...): write this value literally");
+    return false;
+  }
+  if (refs.empty() && is_file_location_property(prop)) {
+    if (auto problem = check_location(prop, val.raw, /*follow_links=*/false)) {
+      p.error(n, *problem + " in cluster " + alias,
+              "point it at the certificate or key file itself, e.g. /etc/mirror/tls/ca.pem");
+      return false;
+    }
+  }
+  return true;
+}
+
 void parse_cluster(Parser& p, const YAML::Node& key, const YAML::Node& n, Partial& out) {
   Cluster c;
   c.alias = key.Scalar();
@@ -441,8 +520,10 @@ void parse_cluster(Parser& p, const YAML::Node& key, const YAML::Node& n, Partia
                   "move it to clusters." + c.alias + ".bootstrap");
           continue;
         }
+        if (!check_property_name(p, pk, prop, c.alias)) continue;
         auto val = p.value(pv, "client property " + prop);
         if (!val) continue;
+        if (!check_property_value(p, pv, prop, *val, c.alias)) continue;
         // File locations and URLs (ssl.key.location, sasl.kerberos.keytab, ...token.endpoint.url) name
         // where a secret is, not the secret.
         const bool names_a_place =
@@ -788,8 +869,117 @@ std::string syntax_hint(const std::string& msg) {
   return "check indentation, colons and matching brackets/quotes around this place";
 }
 
+// Hostile YAML: "billion laughs" (aliases of aliases of aliases, each doubling the document) makes a
+// 600-byte file expand to billions of nodes, and deep nesting exhausts the stack. Before building nodes,
+// one pass over yaml-cpp's event stream counts every node as it would be expanded (an alias counts the
+// whole node it stands for) and the nesting depth, and stops at the first place over a limit.
+constexpr size_t kMaxSpecBytes = kMaxReferencedFileBytes;
+constexpr uint64_t kMaxExpandedNodes = 100'000;
+constexpr size_t kMaxDepth = 64;
+
+struct TooComplex {
+  YAML::Mark mark;
+  std::string message;
+  std::string hint;
+};
+
+class ComplexityGuard : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override { leaf(m, anchor); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+    leaf(m, anchor);
+  }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    auto it = sizes_.find(anchor);
+    if (it == sizes_.end()) {
+      throw TooComplex{m, "YAML alias refers to a node that contains it (the value would be infinite)",
+                       "write the value out instead of using an alias inside its own anchor"};
+    }
+    add(m, it->second, true);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(m, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(m, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Open {
+    YAML::anchor_t anchor;
+    uint64_t size;  // this node and its children so far, expanded
+  };
+
+  void leaf(const YAML::Mark& m, YAML::anchor_t anchor) {
+    if (anchor) sizes_[anchor] = 1;
+    add(m, 1, false);
+  }
+  void open(const YAML::Mark& m, YAML::anchor_t anchor) {
+    if (stack_.size() >= kMaxDepth) {
+      throw TooComplex{m, "YAML nesting deeper than " + std::to_string(kMaxDepth) + " levels",
+                       "a spec needs a handful of levels: flatten this structure"};
+    }
+    add(m, 1, false);
+    stack_.push_back({anchor, 1});
+  }
+  void close() {
+    if (stack_.empty()) return;
+    const Open done = stack_.back();
+    stack_.pop_back();
+    if (done.anchor) sizes_[done.anchor] = done.size;
+    if (!stack_.empty()) stack_.back().size += done.size - 1;  // the 1 was added when it opened
+  }
+  void add(const YAML::Mark& m, uint64_t n, bool alias) {
+    total_ += n;
+    if (!stack_.empty()) stack_.back().size += n;
+    if (total_ > kMaxExpandedNodes) {
+      throw TooComplex{m,
+                       alias ? "YAML aliases expand this document to more than " +
+                                   std::to_string(kMaxExpandedNodes) + " nodes"
+                             : "YAML document has more than " + std::to_string(kMaxExpandedNodes) + " nodes",
+                       alias ? "write the values out instead of nesting aliases of aliases (a spec never "
+                               "needs this many)"
+                             : "split the spec into several files of a folder"};
+    }
+  }
+
+  std::vector<Open> stack_;
+  std::map<YAML::anchor_t, uint64_t> sizes_;
+  uint64_t total_ = 0;
+};
+
+// Runs the guard over every document of the file; false (with an error) when it is too complex.
+// Syntax errors are left for YAML::Load to report.
+bool check_complexity(const SourceFile& f, Diagnostics& diags) {
+  if (f.content.size() > kMaxSpecBytes) {
+    diags.error(Location{f.name, 0, 0}, "spec file is larger than 1 MiB",
+                "a spec is a few kilobytes: split it into several files of a folder");
+    return false;
+  }
+  std::istringstream in(f.content);
+  try {
+    YAML::Parser parser(in);
+    ComplexityGuard guard;
+    while (parser.HandleNextDocument(guard)) {
+    }
+  } catch (const TooComplex& e) {
+    diags.error(Location{f.name, e.mark.line + 1, e.mark.column + 1}, e.message, e.hint);
+    return false;
+  } catch (const YAML::Exception&) {
+    // A syntax error: YAML::Load reports it with a better message.
+  }
+  return true;
+}
+
 // Returns false when the file could not be read as a mapping (so nothing is known about its keys).
-bool parse_file(const SourceFile& f, Partial& out, Diagnostics& diags) {
+bool parse_file(const SourceFile& f, Partial& out, Diagnostics& diags, const OperatorSettings& settings) {
+  if (!check_complexity(f, diags)) return false;
   if (!check_tabs(f, diags)) return false;
   YAML::Node root;
   try {
@@ -812,7 +1002,7 @@ bool parse_file(const SourceFile& f, Partial& out, Diagnostics& diags) {
         "add the closing quote: everything up to the end of the file was read as part of this string");
     return false;
   }
-  Parser p(f.name, text, diags);
+  Parser p(f.name, text, diags, settings);
   if (root.IsNull()) {
     diags.warning(Location{f.name, 0, 0}, "file is empty", "remove it or add spec content");
     return true;
@@ -956,10 +1146,15 @@ std::string content_hash(const std::vector<SourceFile>& files) {
 }  // namespace
 
 LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin) {
+  return parse_files(files, std::move(origin), OperatorSettings::from_environment());
+}
+
+LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin,
+                       const OperatorSettings& settings) {
   LoadResult r;
   Partial partial;
   for (const auto& f : files) {
-    if (!parse_file(f, partial, r.diagnostics)) partial.unreadable = true;
+    if (!parse_file(f, partial, r.diagnostics, settings)) partial.unreadable = true;
   }
   if (files.empty()) {
     r.diagnostics.error(Location{origin.source, 0, 0}, "no spec files found",
@@ -1016,9 +1211,11 @@ LoadResult load_path(const std::filesystem::path& path) {
                           "check the file's permissions");
       continue;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    files.push_back({p.string(), ss.str()});
+    // At most one byte over the limit, so that a huge file (or a device) is refused, not read whole.
+    std::string content(kMaxSpecBytes + 1, '\0');
+    in.read(content.data(), static_cast<std::streamsize>(content.size()));
+    content.resize(static_cast<size_t>(in.gcount()));
+    files.push_back({p.string(), std::move(content)});
   }
   if (r.diagnostics.has_errors()) return r;
   LoadResult parsed = parse_files(files, Origin{shown, std::nullopt, std::nullopt, ""});

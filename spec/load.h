@@ -9,6 +9,7 @@
 
 #include "spec/diagnostics.h"
 #include "spec/spec.h"
+#include "spec/trust.h"
 
 namespace mirror::spec {
 
@@ -22,8 +23,12 @@ struct LoadResult {
   Diagnostics diagnostics;
 };
 
-// Pure: parses and checks files already read (merged in the order given). No I/O.
+// Parses and checks files already read (merged in the order given). No I/O. Client properties are checked
+// against the allowlist of spec/trust.h, widened by the operator's MIRROR_ALLOW_CLIENT_PROPERTIES (read
+// from the environment by the first overload). Hostile YAML is refused quickly: a file over 1 MiB, more
+// than 100,000 nodes once aliases are expanded, or nesting deeper than 64 levels.
 LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin);
+LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin, const OperatorSettings& settings);
 
 // Reads a spec file, or every *.yaml file of a folder (sorted by name, not recursive), then parses it.
 LoadResult load_path(const std::filesystem::path& path);

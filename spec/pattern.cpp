@@ -34,12 +34,41 @@ std::variant<Pattern, PatternError> Pattern::compile(std::string source, Locatio
   return Pattern(std::move(source), std::move(where), std::move(owned));
 }
 
-bool Pattern::matches(std::string_view name) const {
-  std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
-      pcre2_match_data_create_from_pattern(code_->code, nullptr), &pcre2_match_data_free);
-  int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(name.data()), name.size(), 0, 0, md.get(),
-                       nullptr);
-  return rc >= 0;
+namespace {
+
+// One match context for the process: only read once made, which PCRE2 allows from any thread.
+pcre2_match_context* limits() {
+  static pcre2_match_context* const ctx = [] {
+    pcre2_match_context* c = pcre2_match_context_create(nullptr);
+    if (!c) {
+      std::cerr << "mirror: out of memory creating a PCRE2 match context\n";
+      std::abort();
+    }
+    pcre2_set_match_limit(c, Pattern::kMatchLimit);
+    pcre2_set_depth_limit(c, Pattern::kDepthLimit);
+    return c;
+  }();
+  return ctx;
+}
+
+// Match data is written by every match: one per thread. One pair of offsets is enough, since only
+// whether the name matches is used (a match with too small a vector still returns 0, not an error).
+pcre2_match_data* thread_match_data() {
+  thread_local std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
+      pcre2_match_data_create(1, nullptr), &pcre2_match_data_free);
+  return md.get();
+}
+
+}  // namespace
+
+Match Pattern::match(std::string_view name) const {
+  pcre2_match_data* md = thread_match_data();
+  if (!md) return Match::limit;
+  const int rc =
+      pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(name.data()), name.size(), 0, 0, md, limits());
+  if (rc >= 0) return Match::yes;
+  if (rc == PCRE2_ERROR_NOMATCH) return Match::no;
+  return Match::limit;  // PCRE2_ERROR_MATCHLIMIT, _DEPTHLIMIT, _HEAPLIMIT, or anything else: unknown
 }
 
 Pattern builtin_pattern(std::string source) {

@@ -3,6 +3,7 @@
 // where in a pattern a syntax error is.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,12 +18,23 @@ struct PatternError {
   size_t offset = 0;    // 0-based position in the pattern where the error was found
 };
 
+// The outcome of matching one name. `limit`: PCRE2 gave up (the pattern backtracks catastrophically on
+// this name, e.g. "(a+)+$" on "aaaa...!", and hit the match or depth limit) or failed otherwise, so
+// whether the name matches is unknown. Callers fail closed: see Filter::decide.
+enum class Match { yes, no, limit };
+
 class Pattern {
  public:
+  // Bounds on one match, so that a spec's pattern cannot stall mirror (PCRE2's match and depth limits).
+  static constexpr uint32_t kMatchLimit = 1'000'000;
+  static constexpr uint32_t kDepthLimit = 10'000;
+
   static std::variant<Pattern, PatternError> compile(std::string source, Location where = {});
 
-  // True when the whole name matches (anchored at both ends).
-  bool matches(std::string_view name) const;
+  // Whether the whole name matches (anchored at both ends). Thread-safe.
+  Match match(std::string_view name) const;
+  // match(name) == Match::yes: a limit counts as no match. For filters use Filter, which fails closed.
+  bool matches(std::string_view name) const { return match(name) == Match::yes; }
   const std::string& source() const { return source_; }
   const Location& where() const { return where_; }
   // Equality is by source text: two patterns written the same way are the same filter.

@@ -4,15 +4,39 @@
 
 namespace mirror::spec {
 
-bool Filter::matches(std::string_view name) const {
-  auto hit = [&](const Pattern& p) { return p.matches(name); };
-  return std::any_of(include.begin(), include.end(), hit) &&
-         std::none_of(exclude.begin(), exclude.end(), hit);
+FilterDecision Filter::decide(std::string_view name) const {
+  FilterDecision d;
+  const Pattern* include_limit = nullptr;
+  bool included = false;
+  for (const auto& p : include) {
+    const Match m = p.match(name);
+    if (m == Match::yes) {
+      included = true;
+      break;
+    }
+    if (m == Match::limit && !include_limit) include_limit = &p;
+  }
+  if (!included) {
+    if (include_limit) d.limit = PatternLimit{include_limit->source(), include_limit->where(), false};
+    return d;
+  }
+  const Pattern* exclude_limit = nullptr;
+  for (const auto& p : exclude) {
+    const Match m = p.match(name);
+    if (m == Match::yes) return d;  // excluded, whatever another exclude says
+    if (m == Match::limit && !exclude_limit) exclude_limit = &p;
+  }
+  if (exclude_limit) {
+    d.limit = PatternLimit{exclude_limit->source(), exclude_limit->where(), true};
+    return d;
+  }
+  d.selected = true;
+  return d;
 }
 
 bool ConfigSync::excluded(std::string_view config_name) const {
   return std::any_of(exclude.begin(), exclude.end(),
-                     [&](const Pattern& p) { return p.matches(config_name); });
+                     [&](const Pattern& p) { return p.match(config_name) != Match::no; });
 }
 
 std::string Flow::target_topic(std::string_view source_topic) const {

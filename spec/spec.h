@@ -33,12 +33,32 @@ struct Cluster {
 
 enum class Naming { prefix, identity };
 
+// The pattern that made a filter give up on a name (Match::limit), for the plan to say why.
+struct PatternLimit {
+  std::string pattern;  // its source text as written
+  Location where;       // where it was written (built-in defaults: "<built-in default>")
+  bool in_exclude = false;
+};
+
+// What Filter::decide says about one name.
+struct FilterDecision {
+  bool selected = false;
+  // Set when a pattern hit PCRE2's limits and the name was left out because of it: a limit on an exclude
+  // pattern (the name is excluded), or on an include pattern when no other include matched (the name is
+  // not included). Unset when the limit did not change the outcome.
+  std::optional<PatternLimit> limit;
+};
+
 // Include/exclude regex lists. A name is selected when it fully matches an include pattern and no
 // exclude pattern (excludes win), exactly as MM2's DefaultTopicFilter/DefaultGroupFilter.
+// Fails closed: a pattern that hits the match limits (Match::limit) counts as matching when it is an
+// exclude and as not matching when it is an include, so an unanswerable name is never selected.
 struct Filter {
   std::vector<Pattern> include;
   std::vector<Pattern> exclude;  // the user's own plus the defaults
-  bool matches(std::string_view name) const;
+  bool matches(std::string_view name) const { return decide(name).selected; }
+  // Whether the name is selected and, when a limit decided it, which pattern (for a plan note).
+  FilterDecision decide(std::string_view name) const;
 };
 
 enum class StartKind { earliest, latest, timestamp };
@@ -50,6 +70,7 @@ struct Start {
 struct ConfigSync {
   bool sync = true;
   std::vector<Pattern> exclude;  // the user's own plus MM2's default exclusions
+  // True when an exclude pattern matches, or hits the match limits (fails closed: not synced).
   bool excluded(std::string_view config_name) const;
 };
 

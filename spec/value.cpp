@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/redact.h"
+
 namespace mirror::spec {
 
 namespace {
@@ -72,10 +74,15 @@ Resolver Resolver::system() {
   r.read_file = [](const std::string& path) -> std::optional<std::string> {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    // At most the limit (plus one byte to notice a file that grew past it since it was checked).
+    std::string out(kMaxReferencedFileBytes + 1, '\0');
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
+    if (in.bad()) return std::nullopt;
+    out.resize(static_cast<size_t>(in.gcount()));
+    if (out.size() > kMaxReferencedFileBytes) return std::nullopt;
+    return out;
   };
+  r.settings = OperatorSettings::from_environment();
   return r;
 }
 
@@ -95,6 +102,16 @@ Result<std::string, Diagnostic> resolve(const Value& value, const Resolver& reso
     }
     std::optional<std::string> v;
     if (r.kind == Reference::Kind::env) {
+      if (!env_allowed(r.name, resolver.settings)) {
+        return fail(Diagnostic{
+            Severity::error,
+            value.where,
+            "environment variable " + r.name + " (" + r.text + ") is not allowed by this runner's operator",
+            "set MIRROR_ALLOW_ENV=" + r.name +
+                " (or a prefix such as MIRROR_SECRET_*) in mirror's environment, not in "
+                "the spec",
+            {}});
+      }
       v = resolver.env ? resolver.env(r.name) : std::nullopt;
       if (!v) {
         return fail(Diagnostic{Severity::error,
@@ -104,7 +121,16 @@ Result<std::string, Diagnostic> resolve(const Value& value, const Resolver& reso
                                {}});
       }
     } else {
-      v = resolver.read_file ? resolver.read_file(r.name) : std::nullopt;
+      auto checked = check_file_reference(r.name, resolver.settings);
+      if (!checked) {
+        return fail(Diagnostic{Severity::error,
+                               value.where,
+                               checked.error(),
+                               "the operator allows files below a directory with MIRROR_ALLOW_FILES=/dir in "
+                               "mirror's environment, not in the spec",
+                               {}});
+      }
+      v = resolver.read_file ? resolver.read_file(checked->string()) : std::nullopt;
       if (!v) {
         return fail(Diagnostic{Severity::error,
                                value.where,
@@ -115,6 +141,7 @@ Result<std::string, Diagnostic> resolve(const Value& value, const Resolver& reso
       if (!v->empty() && v->back() == '\n') v->pop_back();
       if (!v->empty() && v->back() == '\r') v->pop_back();
     }
+    register_secret(*v);
     out += *v;
     pos = r.offset + r.text.size();
   }
@@ -122,6 +149,7 @@ Result<std::string, Diagnostic> resolve(const Value& value, const Resolver& reso
     out += raw[i];
     if (raw[i] == '$' && i + 1 < raw.size() && raw[i + 1] == '$') ++i;
   }
+  if (pos > 0) register_secret(out);  // the whole value too, when it came (partly) from a reference
   return out;
 }
 

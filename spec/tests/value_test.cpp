@@ -1,9 +1,24 @@
 #include "spec/value.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace mirror::spec {
 namespace {
+
+// A directory the operator allows ${file:} references below (MIRROR_ALLOW_FILES), with one file.
+const std::filesystem::path& secrets_dir() {
+  static const std::filesystem::path dir = [] {
+    auto d = std::filesystem::temp_directory_path() / ("mirror-value-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    std::ofstream(d / "kafka") << "on disk";
+    return std::filesystem::canonical(d);
+  }();
+  return dir;
+}
 
 Resolver fake() {
   Resolver r;
@@ -12,9 +27,11 @@ Resolver fake() {
     return std::nullopt;
   };
   r.read_file = [](const std::string& p) -> std::optional<std::string> {
-    if (p == "/run/secrets/kafka") return "from-file\n";
+    if (p == (secrets_dir() / "kafka").string()) return "from-file\n";
     return std::nullopt;
   };
+  r.settings.allow_env = {"PASS", "NOPE"};
+  r.settings.allow_files = {secrets_dir().string()};
   return r;
 }
 
@@ -44,7 +61,9 @@ TEST(References, SyntaxErrors) {
 }
 
 TEST(References, ResolveReplacesEveryReference) {
-  auto r = resolve(Value{"u:${env:PASS}/${file:/run/secrets/kafka} cost $$5", {"f.yaml", 3, 7}}, fake());
+  auto r = resolve(
+      Value{"u:${env:PASS}/${file:" + (secrets_dir() / "kafka").string() + "} cost $$5", {"f.yaml", 3, 7}},
+      fake());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, "u:s3cret/from-file cost $5");
 }
@@ -54,9 +73,10 @@ TEST(References, MissingVariableNamesTheReferenceAndPlace) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().where.str(), "f.yaml:3:7");
   EXPECT_NE(r.error().message.find("NOPE"), std::string::npos);
-  auto f = resolve(Value{"${file:/missing}", {"f.yaml", 4, 1}}, fake());
+  const std::string missing = (secrets_dir() / "missing").string();
+  auto f = resolve(Value{"${file:" + missing + "}", {"f.yaml", 4, 1}}, fake());
   ASSERT_FALSE(f.ok());
-  EXPECT_NE(f.error().message.find("/missing"), std::string::npos);
+  EXPECT_NE(f.error().message.find(missing), std::string::npos);
 }
 
 }  // namespace
