@@ -143,20 +143,59 @@ bool is_java_security_setting(std::string_view name) {
 }
 
 bool hides_value(std::string_view key) {
-  if (!is_secret_property(key)) return false;
-  for (std::string_view place : {".location", ".keytab", ".url", ".type", ".algorithm", ".class"}) {
-    if (key.ends_with(place)) return false;
+  const std::string k = lower(key);
+  const bool secret_name = is_secret_property(k) || k.find("user.info") != std::string::npos ||
+                           k.find("userinfo") != std::string::npos ||
+                           k.find("credential") != std::string::npos || k.find("auth") != std::string::npos;
+  if (!secret_name) return false;
+  // Names of places, kinds and algorithms: their values say where a secret is or how it is used.
+  for (std::string_view place :
+       {".location", ".keytab", ".url", ".type", ".algorithm", ".class", ".mechanism", ".source"}) {
+    if (k.ends_with(place)) return false;
   }
   return true;
 }
 
+bool value_looks_secret(std::string_view value) {
+  const std::string v = lower(value);
+  for (std::string_view telltale : {"password", "passwd", "secret=", "secret\"", "token=", "-----begin"}) {
+    if (v.find(telltale) != std::string::npos) return true;
+  }
+  // A URL with user info (scheme://user:password@host, or a token as the user), anywhere in the value.
+  for (size_t at = v.find("://"); at != std::string::npos; at = v.find("://", at + 3)) {
+    size_t start = at;
+    while (start > 0 && (std::isalnum(static_cast<unsigned char>(v[start - 1])) || v[start - 1] == '+' ||
+                         v[start - 1] == '-' || v[start - 1] == '.'))
+      --start;
+    const size_t end = v.find_first_of(" \t,;\"'", at);
+    const std::string url(value.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (redact_url_credentials(url) != url) return true;
+  }
+  return false;
+}
+
+bool withheld(const Setting& s) {
+  // Places (ssl.keystore.location) are shown unless the value itself looks secret.
+  return hides_value(s.key) || value_looks_secret(s.value);
+}
+
+std::string withheld_text(const Setting& s) {
+  return "<value withheld: it may be a secret; if mirror needs it, write ${env:" + upper_snake(s.key) +
+         "} in the spec and export " + upper_snake(s.key) + ">";
+}
+
 std::string shown(const Setting& s) {
-  // Values that embed credentials are hidden even under an innocent name.
-  const std::string v = lower(s.value);
-  const bool hide = hides_value(s.key) || v.find("password") != std::string::npos ||
-                    v.find("secret=") != std::string::npos || v.find("secret\"") != std::string::npos;
-  const std::string value = hide ? "<not copied: may hold a secret>" : s.value.empty() ? "\"\"" : s.value;
+  // Values that embed credentials are withheld even under an innocent name.
+  const std::string value = withheld(s) ? withheld_text(s) : s.value.empty() ? "\"\"" : s.value;
   return s.key + " = " + value + " (line " + std::to_string(s.line) + ")";
+}
+
+static std::string location(const Setting& s) {
+  return withheld(s) ? "<location withheld: may hold a secret>" : s.value;
+}
+
+std::string quoted_value(const Setting& s) {
+  return withheld(s) ? "a value withheld because it may be a secret" : "\"" + s.value + "\"";
 }
 
 std::string EnvNamer::name(std::string_view alias, std::string_view property) {
@@ -213,6 +252,17 @@ ClientTranslation translate_client(std::string_view alias, const std::map<std::s
   };
   auto set = [&](const std::string& name, const Setting& from, std::string_view value, bool secret,
                  const std::string& description, std::string comment = "") {
+    // A value that looks secret under a property that is not one (a URL with user info, a private key
+    // in a certificate chain) is not copied at all: it belongs in a credential property, as ${env:...}.
+    const bool certificates = name == "ssl.ca.pem" || name == "ssl.certificate.pem";
+    if (!secret && value_looks_secret(value) &&
+        (!certificates || lower(value).find("private key") != std::string::npos ||
+         lower(value).find("password") != std::string::npos)) {
+      out.notes.push_back(from.where() + ": value withheld: it looks like it holds a secret (" + name +
+                          " is not a credential property); set " + name +
+                          " under client by hand, with any secret in a credential property as ${env:...}");
+      return;
+    }
     SpecValue v = spec_value(alias, name, from, value, secret,
                              description.empty() ? from.where() : description, providers, namer);
     if (comment.empty()) comment = from.where();
@@ -309,9 +359,9 @@ ClientTranslation translate_client(std::string_view alias, const std::map<std::s
       set("ssl.ca.location", *s, s->value, false, "");
     } else {
       note(s->where() + ": a " + (ts_type ? ts_type->value : std::string("JKS")) + " truststore (" +
-           s->value +
+           location(*s) +
            "), which librdkafka cannot read. Convert it to PEM (keytool -exportcert -rfc -keystore " +
-           s->value + " -alias <ca> -file ca.pem, or openssl pkcs12 -in " + s->value +
+           location(*s) + " -alias <ca> -file ca.pem, or openssl pkcs12 -in " + location(*s) +
            " -nokeys -out ca.pem) and set ssl.ca.location: ca.pem under client. Until then librdkafka trusts "
            "the system's CA certificates");
     }
@@ -345,9 +395,10 @@ ClientTranslation translate_client(std::string_view alias, const std::map<std::s
       set("ssl.key.location", *s, s->value, false, "", s->where() + ": private key of the PEM key store");
       if (ks_password) note(ks_password->where() + ": not used with a PEM key store (value not copied)");
     } else {
-      note(s->where() + ": a " + (ks_type ? ks_type->value : std::string("JKS")) + " key store (" + s->value +
+      note(s->where() + ": a " + (ks_type ? ks_type->value : std::string("JKS")) + " key store (" +
+           location(*s) +
            "), which librdkafka cannot read. Convert it to PKCS#12 (keytool -importkeystore -srckeystore " +
-           s->value +
+           location(*s) +
            " -destkeystore keystore.p12 -deststoretype PKCS12) and set ssl.keystore.location and "
            "ssl.keystore.password (as ${env:...}) under client");
       if (ks_password) note(ks_password->where() + ": value not copied (see the key store above)");

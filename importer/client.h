@@ -83,4 +83,12 @@ bool hides_value(std::string_view key);
 // `key = value (line N)` for comments, the value replaced when it is a secret.
 std::string shown(const Setting& s);
 
+// Secrets are never copied into the spec's comments or into messages: a setting whose name looks secret
+// (hides_value) or whose value does (value_looks_secret: a JAAS password=, a token=, a URL with user info,
+// a PEM block, ...) is shown by name only, saying its value was withheld and how to pass it
+// (${env:...}). quoted_value: the value in quotes for messages, or that it was withheld.
+bool value_looks_secret(std::string_view value);
+bool withheld(const Setting& s);
+std::string quoted_value(const Setting& s);
+
 }  // namespace mirror::importer

@@ -406,21 +406,33 @@ TEST(ImporterMm2, EnvVarConfigProviderReferencesAreKeptAsEnvReferences) {
   const ImportResult r = imported(R"(clusters = A, B
 config.providers = env
 config.providers.env.class = org.apache.kafka.common.config.provider.EnvVarConfigProvider
-A.bootstrap.servers = ${env:A_SERVERS}
+A.bootstrap.servers = a:9092
 A.sasl.jaas.config = org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="${env:A_PASS}";
 B.bootstrap.servers = b:9092
 B.ssl.keystore.location = /k.p12
 B.ssl.keystore.password = lit$ecret
 )");
   const spec::Spec s = load(r.yaml);
-  EXPECT_EQ(s.clusters.at("A").bootstrap.raw, "${env:A_SERVERS}");
+  EXPECT_EQ(s.clusters.at("A").bootstrap.raw, "a:9092");
   EXPECT_EQ(s.clusters.at("A").client.at("sasl.password").raw, "${env:A_PASS}");
   EXPECT_EQ(s.clusters.at("B").client.at("ssl.keystore.location").raw, "/k.p12");
   EXPECT_EQ(s.clusters.at("B").client.at("ssl.keystore.password").raw,
             "${env:MIRROR_B_SSL_KEYSTORE_PASSWORD}");
   std::vector<std::string> names;
   for (const auto& e : r.env) names.push_back(e.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"A_PASS", "A_SERVERS", "MIRROR_B_SSL_KEYSTORE_PASSWORD"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"A_PASS", "MIRROR_B_SSL_KEYSTORE_PASSWORD"}));
+}
+
+TEST(ImporterMm2Errors, BootstrapFromAConfigProvider) {
+  const std::string e = errors_of(R"(clusters = A, B
+config.providers = env
+config.providers.env.class = org.apache.kafka.common.config.provider.EnvVarConfigProvider
+A.bootstrap.servers = ${env:A_SERVERS}
+B.bootstrap.servers = b:9092
+A->B.enabled = true
+)");
+  EXPECT_THAT(e, HasSubstr("mm2.properties:4: A.bootstrap.servers reads the brokers from a config provider"));
+  EXPECT_THAT(e, HasSubstr("names its brokers literally"));
 }
 
 TEST(ImporterMm2, LiteralDollarsAreEscapedForTheSpec) {
@@ -608,6 +620,91 @@ TEST(ImporterMm2Errors, NoSecretInErrors) {
       "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = maybe\n"
       "A.sasl.jaas.config = not jaas password=\"Err-Secret\"\n");
   EXPECT_THAT(e, Not(HasSubstr("Err-Secret")));
+}
+
+// Hostile MM2 properties (issue 14): a pull request's MM2 file may hold secrets under any name. None of
+// them reaches the spec, its comments, the notes or the errors; each is named with how to pass it.
+constexpr std::string_view kHostile = R"(clusters = A, B
+A.bootstrap.servers = a:9092
+B.bootstrap.servers = b:9092
+A->B.enabled = true
+basic.auth.user.info = alice:Hostile-1
+schema.registry.basic.auth.user.info = bob:Hostile-2
+A.consumer.sasl.client.callback.handler.credentials = Hostile-3
+some.innocent.name = org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="Hostile-4";
+A->B.note.url = https://carol:Hostile-5@registry.example.com/path
+A->B.webhook = see https://Hostile-6@hooks.example.com/x
+B.ssl.truststore.location = /etc/ssl/Hostile-7-password.jks
+dummy.private = -----BEGIN PRIVATE KEY-----\nHostile-8\n-----END PRIVATE KEY-----
+A.auth.header = Bearer Hostile-9
+my.settings = token=Hostile-10
+)";
+
+std::string everything(const ImportResult& r) {
+  std::string all = r.yaml;
+  for (const auto& n : r.notes) all += n.str() + "\n";
+  for (const auto& e : r.env) all += e.name + " " + e.description + "\n";
+  return all;
+}
+
+TEST(ImporterMm2Hostile, NoSecretLookingValueIsCopiedAnywhere) {
+  const ImportResult r = imported(kHostile);
+  const std::string all = everything(r);
+  for (int i = 1; i <= 10; ++i) {
+    EXPECT_THAT(all, Not(HasSubstr("Hostile-" + std::to_string(i) + "@"))) << all;
+    EXPECT_THAT(all, Not(HasSubstr("Hostile-" + std::to_string(i) + "\n"))) << all;
+    EXPECT_THAT(all, Not(HasSubstr("Hostile-" + std::to_string(i) + ";"))) << all;
+    EXPECT_THAT(all, Not(HasSubstr("Hostile-" + std::to_string(i) + " "))) << all;
+    EXPECT_THAT(all, Not(HasSubstr("Hostile-" + std::to_string(i) + "\""))) << all;
+    EXPECT_THAT(all, Not(HasSubstr("Hostile-" + std::to_string(i) + "-"))) << all;
+  }
+  EXPECT_THAT(all, Not(HasSubstr("Hostile-"))) << all;
+  // Each is named, says its value was withheld, and how to pass it.
+  EXPECT_THAT(r.yaml, HasSubstr("basic.auth.user.info = <value withheld: it may be a secret; if mirror"));
+  EXPECT_THAT(r.yaml, HasSubstr("${env:BASIC_AUTH_USER_INFO}"));
+  for (std::string_view key : {"schema.registry.basic.auth.user.info", "some.innocent.name", "A->B.note.url",
+                               "A->B.webhook", "dummy.private", "my.settings"}) {
+    EXPECT_THAT(r.yaml, HasSubstr(std::string(key) + " = <value withheld")) << key;
+  }
+  load(r.yaml);
+}
+
+TEST(ImporterMm2Hostile, SecretLookingValuesOfKnownSettingsAreNotCopied) {
+  const ImportResult r = imported(
+      "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\n"
+      "A.sasl.oauthbearer.token.endpoint.url = https://svc:Hostile-Url@idp.example.com/token\n");
+  EXPECT_THAT(everything(r), Not(HasSubstr("Hostile-Url")));
+  const spec::Spec s = load(r.yaml);
+  EXPECT_EQ(s.clusters.at("A").client.count("sasl.oauthbearer.token.endpoint.url"), 0u);
+  EXPECT_THAT(everything(r), HasSubstr("A.sasl.oauthbearer.token.endpoint.url (line 5): value withheld"));
+}
+
+TEST(ImporterMm2Hostile, NoSecretInErrorsOfKnownSettings) {
+  std::string e = errors_of(
+      "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\n"
+      "A->B.enabled = password=Hostile-E1\nA->B.replication.factor = token=Hostile-E2\n");
+  EXPECT_THAT(e, Not(HasSubstr("Hostile-E")));
+  EXPECT_THAT(
+      e, HasSubstr("A->B.enabled must be true or false, not a value withheld because it may be a secret"));
+  e = errors_of(
+      "clusters = A, B\nA.bootstrap.servers = SASL_SSL://u:Hostile-E3@a:9092\nB.bootstrap.servers = b:9092\n"
+      "A->B.enabled = true\n");
+  EXPECT_THAT(e, Not(HasSubstr("Hostile-E3")));
+  EXPECT_THAT(e, HasSubstr("A.bootstrap.servers holds what looks like credentials (value withheld)"));
+}
+
+TEST(ImporterMm2Hostile, CertificatesStayButPrivateKeysDoNot) {
+  const ImportResult r = imported(
+      "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\n"
+      "A.ssl.truststore.type = PEM\n"
+      "A.ssl.truststore.certificates = -----BEGIN CERTIFICATE----- MIIPublic -----END CERTIFICATE-----\n"
+      "A.ssl.keystore.type = PEM\n"
+      "A.ssl.keystore.certificate.chain = -----BEGIN CERTIFICATE----- MIIChain -----END CERTIFICATE----- "
+      "-----BEGIN PRIVATE KEY----- Hostile-Key -----END PRIVATE KEY-----\n");
+  EXPECT_THAT(everything(r), Not(HasSubstr("Hostile-Key")));
+  const spec::Spec s = load(r.yaml);
+  EXPECT_THAT(s.clusters.at("A").client.at("ssl.ca.pem").raw, HasSubstr("MIIPublic"));
+  EXPECT_EQ(s.clusters.at("A").client.count("ssl.certificate.pem"), 0u);
 }
 
 // ---------------------------------------------------------------------------------------------------

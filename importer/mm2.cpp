@@ -171,7 +171,7 @@ std::optional<bool> Importer::boolean(const Setting& s) {
   const std::string v = lower(trim(s.value));
   if (v == "true") return true;
   if (v == "false") return false;
-  error(s.line, s.key + " must be true or false, not " + in_quotes(s.value),
+  error(s.line, s.key + " must be true or false, not " + quoted_value(s),
         "MM2 refuses any other value at startup; write " + s.key + " = true or " + s.key + " = false");
   return std::nullopt;
 }
@@ -181,7 +181,7 @@ std::optional<long long> Importer::integer(const Setting& s) {
   long long n = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (v.empty() || ec != std::errc() || ptr != v.data() + v.size()) {
-    error(s.line, s.key + " must be a whole number, not " + in_quotes(s.value),
+    error(s.line, s.key + " must be a whole number, not " + quoted_value(s),
           "MM2 refuses this value at startup; write a number, e.g. " + s.key + " = 3");
     return std::nullopt;
   }
@@ -200,7 +200,8 @@ std::vector<std::string> Importer::patterns(const Setting& s, std::string_view w
     }
     if (p.find("${") != std::string::npos) {
       error(s.line,
-            std::string(what) + " entry " + in_quotes(p) + " of " + s.key +
+            std::string(what) + " entry " +
+                (withheld(s) ? std::string("(withheld: may be a secret)") : in_quotes(p)) + " of " + s.key +
                 " contains ${, which a mirror spec reads as a ${env:}/${file:} reference",
             "patterns cannot hold references; to match a literal ${ write \\$\\{ in the regex");
       continue;
@@ -208,7 +209,8 @@ std::vector<std::string> Importer::patterns(const Setting& s, std::string_view w
     auto compiled = spec::Pattern::compile(p);
     if (auto* e = std::get_if<spec::PatternError>(&compiled)) {
       error(s.line,
-            std::string(what) + " entry " + in_quotes(p) + " of " + s.key +
+            std::string(what) + " entry " +
+                (withheld(s) ? std::string("(withheld: may be a secret)") : in_quotes(p)) + " of " + s.key +
                 " is not a valid regular expression: " + e->message,
             "MM2 splits this list at every comma, so a pattern with a comma (a{1,3}) is cut in two; rewrite "
             "it without one (e.g. a|aa|aaa), or fix the pattern");
@@ -221,7 +223,7 @@ std::vector<std::string> Importer::patterns(const Setting& s, std::string_view w
   if (s.dropped_backslash) {
     warn(s.line,
          s.key + ": in a .properties file a backslash before an ordinary character is dropped, so MM2 saw " +
-             in_quotes(s.value) + "; the spec keeps what MM2 saw",
+             quoted_value(s) + "; the spec keeps what MM2 saw",
          "to mean a literal dot in MM2 you would have written \\\\. ; check the patterns in the spec");
   }
   return out;
@@ -288,7 +290,8 @@ void Importer::read_providers() {
 // Why an MM2 setting has no place in the spec, and what mirror does instead; nullopt for keys the
 // importer does not know.
 std::optional<std::string> Importer::explain(std::string_view key, const Setting& s) const {
-  const std::string v = trim(s.value);
+  // A value that looks secret is never repeated, not even in advice.
+  const std::string v = withheld(s) ? std::string("N") : trim(s.value);
   const bool off = lower(v) == "false";
   auto any = [&](std::initializer_list<std::string_view> keys) {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
@@ -476,6 +479,10 @@ ClusterOut Importer::cluster(const std::string& alias) {
   if (!bs || trim(bs->value).empty()) {
     error(bs ? bs->line : clusters_line_, "cluster " + alias + " has no bootstrap servers",
           "add " + alias + ".bootstrap.servers = host:port[,host:port...]");
+  } else if (value_looks_secret(bs->value)) {
+    error(bs->line, bs->key + " holds what looks like credentials (value withheld)",
+          "write the brokers as host:port[,host:port...]; credentials go in sasl.jaas.config, passed as "
+          "${env:...}");
   } else {
     std::vector<std::string> hosts = split_list(bs->value);
     hosts.erase(std::remove(hosts.begin(), hosts.end(), std::string()), hosts.end());
@@ -487,9 +494,16 @@ ClusterOut Importer::cluster(const std::string& alias) {
     }
     SpecValue v =
         spec_value(alias, "bootstrap", *bs, join(hosts, ","), false, bs->where(), providers_, namer_);
-    out.bootstrap = {yaml::scalar(v.raw), bs->where() + (v.note.empty() ? "" : "; " + v.note)};
-    out.bootstrap_raw = v.raw;
-    if (v.env) env_.push_back(*v.env);
+    if (!v.note.empty()) {
+      // A spec names its brokers literally (where mirror connects and sends credentials is reviewed in
+      // the spec, not decided by the environment): a config provider reference cannot carry over.
+      error(bs->line, bs->key + " reads the brokers from a config provider (" + v.note + ")",
+            "a mirror spec names its brokers literally: replace the reference with host:port[,host:port...] "
+            "and import again");
+    } else {
+      out.bootstrap = {yaml::scalar(v.raw), bs->where()};
+      out.bootstrap_raw = v.raw;
+    }
   }
 
   // Client security: top-level defaults, then the cluster's own (MirrorMakerConfig.clusterProps).
@@ -816,7 +830,8 @@ std::optional<FlowOut> Importer::flow(const std::string& source, const std::stri
     start_origin = it->second.where();
   }
   if (start != "earliest" && start != "latest") {
-    f.notes.push_back(start_origin + ": auto.offset.reset = " + start +
+    f.notes.push_back(start_origin +
+                      ": auto.offset.reset = " + (reset && withheld(*reset) ? "(withheld)" : start) +
                       " has no equivalent; mirror starts new partitions at earliest or latest");
     start = "earliest";
   }
@@ -837,7 +852,7 @@ std::optional<FlowOut> Importer::flow(const std::string& source, const std::stri
           "once until you set exactly_once: true");
     } else if (v != "disabled") {
       error(it->second.line,
-            it->second.key + " must be enabled, preparing or disabled, not " + in_quotes(it->second.value),
+            it->second.key + " must be enabled, preparing or disabled, not " + quoted_value(it->second),
             "MM2 refuses any other value");
     }
   }
