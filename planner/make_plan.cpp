@@ -500,15 +500,7 @@ class Planner {
       return std::tie(x.cluster, x.flow, x.resource, x.message) <
              std::tie(y.cluster, y.flow, y.resource, y.message);
     });
-    // The fingerprint covers what the plan was built from and every observed value it would change.
-    Json f{{"spec", plan_.spec.content_hash},
-           {"commit", plan_.spec.commit ? Json(*plan_.spec.commit) : Json(nullptr)}};
-    Json acts = Json::array();
-    for (const auto& a : plan_.actions) {
-      acts.push_back({action_kind_name(a.kind), a.cluster, a.resource, a.before});
-    }
-    f["actions"] = acts;
-    plan_.fingerprint = sha256_hex(f.dump());
+    plan_.fingerprint = plan_fingerprint(plan_);
   }
 
   const spec::Spec& spec_;
@@ -520,6 +512,19 @@ class Planner {
 };
 
 }  // namespace
+
+std::string plan_fingerprint(const Plan& plan) {
+  Json f{{"spec", plan.spec.content_hash},
+         {"commit", plan.spec.commit ? Json(*plan.spec.commit) : Json(nullptr)}};
+  Json acts = Json::array();
+  for (const auto& a : plan.actions) {
+    acts.push_back(Json::array({action_kind_name(a.kind), a.flow, a.cluster, a.resource, a.before, a.after}));
+  }
+  f["actions"] = std::move(acts);
+  // Names read from clusters may be invalid UTF-8: replaced rather than thrown on (the full comparison
+  // of actions in apply still tells such names apart).
+  return sha256_hex(f.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
 
 Plan make_plan(const spec::Spec& spec, const std::map<std::string, ClusterState>& states,
                const PlanOptions& options) {

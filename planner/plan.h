@@ -90,7 +90,7 @@ struct SpecRef {
 struct Plan {
   std::string format_version = "1";
   SpecRef spec;
-  std::string fingerprint;  // sha256 over the spec reference and every action's observed "before"
+  std::string fingerprint;  // plan_fingerprint(): sha256 over the spec reference and every action in full
   std::vector<Action> actions;
   Summary summary;
   std::vector<PolicyResult> policy_results;
@@ -115,6 +115,13 @@ std::string flow_revision(const spec::Flow& flow);
 // The JSON form of an ACL in plans and in mirror's state (and back; nullopt when a field is missing).
 Json acl_json(const Acl& a);
 std::optional<Acl> acl_from_json(const Json& j);
+
+// sha256 (hex) over the spec reference (content hash, commit) and every action in full: kind, flow,
+// cluster, resource, before and after (not the reason, which is for people only). make_plan sets
+// Plan::fingerprint to it; apply recomputes it over a saved plan's actions, so a plan file edited after
+// mirror wrote it is told apart from one mirror made (an edit that also recomputes the fingerprint is
+// caught by apply's full comparison with a fresh plan).
+std::string plan_fingerprint(const Plan& plan);
 
 // Pure: spec + observed states (by alias; every cluster a flow names must be present) -> plan.
 Plan make_plan(const spec::Spec& spec, const std::map<std::string, ClusterState>& states,

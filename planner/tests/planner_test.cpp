@@ -2,6 +2,8 @@
 // orphans, ordering and the fingerprint. Every test builds the observed clusters by hand; no broker.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "planner/plan.h"
 #include "planner/render.h"
 #include "planner/tests/builders.h"
@@ -715,6 +717,36 @@ TEST(Plan, FingerprintChangesWithWhatWasObserved) {
   const auto p3 = make_plan(spec, states({ClusterBuilder("A").topic("o", 8), target().topic("A.o", 2)}));
   EXPECT_NE(p1.fingerprint, p2.fingerprint);
   EXPECT_EQ(p1.fingerprint, p3.fingerprint);
+}
+
+TEST(Plan, FingerprintCoversWholeActionsButNotReasons) {
+  const auto spec = one_flow();
+  const auto p8 = make_plan(spec, states({ClusterBuilder("A").topic("o", 8), target().topic("A.o", 2)}));
+  const auto p12 = make_plan(spec, states({ClusterBuilder("A").topic("o", 12), target().topic("A.o", 2)}));
+  // The same observed target ("before"), another desired value ("after"): another fingerprint.
+  EXPECT_NE(p8.fingerprint, p12.fingerprint);
+  EXPECT_EQ(plan_fingerprint(p8), p8.fingerprint);
+  size_t i = 0;
+  while (i < p8.actions.size() && p8.actions[i].kind != ActionKind::create_partitions) ++i;
+  ASSERT_LT(i, p8.actions.size());
+  auto edited = [&](const std::function<void(Action&)>& edit) {
+    Plan p = p8;
+    edit(p.actions[i]);
+    return plan_fingerprint(p);
+  };
+  EXPECT_EQ(edited([](Action& a) { a.reason = "for people only"; }), p8.fingerprint);
+  EXPECT_NE(edited([](Action& a) { a.after["partitions"] = 80; }), p8.fingerprint);
+  EXPECT_NE(edited([](Action& a) { a.before["partitions"] = 1; }), p8.fingerprint);
+  EXPECT_NE(edited([](Action& a) { a.flow = "other"; }), p8.fingerprint);
+  EXPECT_NE(edited([](Action& a) { a.cluster = "C"; }), p8.fingerprint);
+  EXPECT_NE(edited([](Action& a) { a.resource = "A.p"; }), p8.fingerprint);
+  EXPECT_NE(edited([](Action& a) { a.kind = ActionKind::delete_topic; }), p8.fingerprint);
+  Plan fewer = p8;
+  fewer.actions.erase(fewer.actions.begin() + static_cast<long>(i));
+  EXPECT_NE(plan_fingerprint(fewer), p8.fingerprint);
+  Plan other_commit = p8;
+  other_commit.spec.commit = "abc";
+  EXPECT_NE(plan_fingerprint(other_commit), p8.fingerprint);
 }
 
 TEST(Plan, UnobservedClusterIsAnError) {

@@ -463,6 +463,13 @@ TEST(Json, TopLevelShapeFollowsTheDesign) {
   for (const char* k : {"create", "update", "delete", "no_op"}) EXPECT_TRUE(j["summary"].contains(k)) << k;
 }
 
+// The "|" that split a GFM table row into cells (not those escaped as "\|").
+int unescaped_pipes(const std::string& row) {
+  int n = 0;
+  for (size_t i = 0; i < row.size(); ++i) n += row[i] == '|' && (i == 0 || row[i - 1] != '\\');
+  return n;
+}
+
 std::string parse_error(const std::string& text) {
   auto r = parse_json(text);
   if (r.ok()) return "(parsed)";
@@ -638,13 +645,10 @@ TEST(Groups, JsonShapeHasNullsForMissingOffsets) {
   EXPECT_EQ(g["partitions"][3]["decision"], "not_yet");
 }
 
-TEST(Groups, PlansSavedBeforeGroupSyncStillParse) {
+TEST(Groups, APlanWithoutGroupOffsetsIsRefused) {
   Json j = Json::parse(render_json(drift_plan(false)));
   j.erase("group_offsets");
-  auto back = parse_json(j.dump());
-  ASSERT_TRUE(back.ok()) << back.error();
-  EXPECT_TRUE(back->groups.empty());
-  EXPECT_EQ(render_json(*back), render_json(drift_plan(false)));
+  EXPECT_EQ(parse_error(j.dump()), "malformed plan: plan.group_offsets is missing");
 }
 
 TEST(Json, PolicyResultsCarryTheOverrideAndOlderPlansStillParse) {
@@ -658,16 +662,13 @@ TEST(Json, PolicyResultsCarryTheOverrideAndOlderPlansStillParse) {
   EXPECT_EQ(r["override_reason"], "CHG-2041: catch up after the freeze");
   EXPECT_EQ(j["policy_results"][0]["overridden"], false);
 
-  // A plan saved before overrides were rendered: both fields absent.
+  // Every field is required: a plan without them is refused, not read with defaults.
   Json old = j;
   for (auto& e : old["policy_results"]) {
     e.erase("overridden");
     e.erase("override_reason");
   }
-  auto back = parse_json(old.dump());
-  ASSERT_TRUE(back.ok()) << back.error();
-  EXPECT_FALSE(back->policy_results[2].overridden);
-  EXPECT_EQ(back->policy_results[2].override_reason, "");
+  EXPECT_EQ(parse_error(old.dump()), "malformed plan: policy_results[0].overridden is missing");
 }
 
 TEST(Groups, ParseRejectsUnknownNamesAndMalformedGroups) {
@@ -682,9 +683,9 @@ TEST(Groups, ParseRejectsUnknownNamesAndMalformedGroups) {
   EXPECT_EQ(edited([](Json& j) { j["group_offsets"][1]["status"] = "forced"; }),
             "unknown group status \"forced\" (group fraud)");
   EXPECT_EQ(edited([](Json& j) { j["group_offsets"] = "none"; }),
-            "malformed plan: group_offsets is not an array");
+            "malformed plan: plan.group_offsets must be an array, not a string");
   EXPECT_EQ(edited([](Json& j) { j["group_offsets"][0]["partitions"] = 3; }),
-            "malformed plan: partitions of group billing is not an array");
+            "malformed plan: group_offsets[0].partitions must be an array, not an integer");
   for (const char* k : {"topic", "partition", "source_offset", "target_topic", "decision"}) {
     EXPECT_NE(
         edited([&](Json& j) { j["group_offsets"][0]["partitions"][0].erase(k); }).find("malformed plan"),
@@ -794,28 +795,28 @@ TEST(Groups, MarkdownTableHasOneRowPerPartition) {
       << md;
   EXPECT_LT(md.find("```diff"), table);
   EXPECT_NE(
-      md.find("| billing | A-to-B | sync<br>target Empty, 0 member(s) | orders[0] | 42 | 1010 | **1042** | "
-              "the group is behind on B and has no members<br>write |\n"
-              "| | | | orders[1] | 7 | - | **2007** | write |\n"),
+      md.find("| `billing` | `A-to-B` | sync<br>target `Empty`, 0 member(s) | `orders[0]` | 42 | 1010 | "
+              "**1042** | `the group is behind on B and has no members`<br>write |\n"
+              "| | | | `orders[1]` | 7 | - | **2007** | write |\n"),
       std::string::npos)
       << md;
-  EXPECT_NE(
-      md.find("| | | | payments[0] | 250 | 380 | 380 | not_yet: mirrored up to source offset 200 so far |\n"),
-      std::string::npos)
+  EXPECT_NE(md.find("| | | | `payments[0]` | 250 | 380 | 380 | not_yet: `mirrored up to source offset 200 so "
+                    "far` |\n"),
+            std::string::npos)
       << md;
   // A group in use: its reason, and what would have been written.
   EXPECT_NE(
-      md.find("| fraud | A-to-B | **skipped_active**<br>target Stable, 2 member(s) | orders[0] | 60 | 1010 | "
-              "1010 | the group is in use on B"),
+      md.find("| `fraud` | `A-to-B` | **skipped_active**<br>target `Stable`, 2 member(s) | `orders[0]` | "
+              "60 | 1010 | 1010 | `the group is in use on B"),
       std::string::npos)
       << md;
   EXPECT_NE(md.find("<br>write (not written); translates to 1060 |\n"), std::string::npos) << md;
-  EXPECT_NE(md.find("| | | | orders[1] | 10 | - | - | before_start: "), std::string::npos) << md;
+  EXPECT_NE(md.find("| | | | `orders[1]` | 10 | - | - | before_start: "), std::string::npos) << md;
   // Every row has the table's 8 cells.
-  for (size_t at = md.find("| billing |"); at != std::string::npos && md.compare(at, 1, "|") == 0;
+  for (size_t at = md.find("| `billing` |"); at != std::string::npos && md.compare(at, 1, "|") == 0;
        at = md.find('\n', at) + 1) {
     const std::string row = md.substr(at, md.find('\n', at) - at);
-    EXPECT_EQ(std::count(row.begin(), row.end(), '|') - std::count(row.begin(), row.end(), '\\'), 9) << row;
+    EXPECT_EQ(unescaped_pipes(row), 9) << row;
   }
 }
 
@@ -823,9 +824,10 @@ TEST(Groups, AGroupWithoutPartitionsStillGetsARow) {
   Plan p = hand_groups_plan();
   p.groups[1].partitions.clear();
   const std::string md = render_markdown(p);
-  EXPECT_NE(md.find("| fraud | A-to-B | **skipped_active**<br>target Stable, 2 member(s) | | | | | the group "
-                    "is in use"),
-            std::string::npos)
+  EXPECT_NE(
+      md.find("| `fraud` | `A-to-B` | **skipped_active**<br>target `Stable`, 2 member(s) | | | | | `the "
+              "group is in use"),
+      std::string::npos)
       << md;
   EXPECT_NE(render_text(p).find("  fraud      A-to-B  skipped_active"), std::string::npos) << render_text(p);
 }
@@ -843,8 +845,8 @@ TEST(Markdown, ManyGroupsAreCutLikeActionsAndCounted) {
     EXPECT_LE(md.size(), limit);
     EXPECT_NE(md.find(" of 403 consumer groups are not shown"), std::string::npos)
         << md.substr(md.size() - 600);
-    EXPECT_NE(md.find("| billing |"), std::string::npos);  // groups are kept in order, whole
-    EXPECT_NE(md.find("```diff"), std::string::npos);      // the actions come first
+    EXPECT_NE(md.find("| `billing` |"), std::string::npos);  // groups are kept in order, whole
+    EXPECT_NE(md.find("```diff"), std::string::npos);        // the actions come first
   }
   EXPECT_EQ(render_markdown(hand_groups_plan()).find("_Cut to stay under"), std::string::npos);
 }
@@ -862,7 +864,6 @@ clusters:
       sasl.mechanism: SCRAM-SHA-512
       sasl.username: admin
       sasl.password: hunter2-admin-secret
-      sasl.jaas.config: org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="jaas-secret-pw";
   B:
     bootstrap: 127.0.0.1:29094
     client:
@@ -879,7 +880,7 @@ flows:
   ASSERT_TRUE(p.has_changes());
   for (const std::string& out :
        {render_text(p), render_text(p, {.color = true}), render_json(p), render_markdown(p)}) {
-    for (const char* secret : {"hunter2", "jaas-secret-pw", "keystore-secret-pw"}) {
+    for (const char* secret : {"hunter2", "keystore-secret-pw"}) {
       EXPECT_EQ(out.find(secret), std::string::npos) << secret << " appears in:\n" << out;
     }
   }
@@ -901,15 +902,17 @@ TEST(Markdown, SummaryVisibleDetailsCollapsedInADiffBlock) {
   EXPECT_NE(md.find("**Policy checks:** 3 failed (1 blocking, 1 overridden, 1 advisory), 0 passed\n"),
             std::string::npos)
       << md;
-  EXPECT_NE(md.find("| no-topic-deletion | hard-mandatory | B:A.orders.legacy | **failed:** deletes topic"),
-            std::string::npos)
-      << md;
   EXPECT_NE(
-      md.find("| max-actions | soft-mandatory |  | **overridden:** the plan has 7 actions, more than max "
-              "5<br>reason: CHG-2041: catch up after the freeze |"),
+      md.find("| `no-topic-deletion` | `hard-mandatory` | `B:A.orders.legacy` | **failed:** `deletes topic"),
       std::string::npos)
       << md;
-  EXPECT_NE(md.find("| max-partitions | advisory | B:A.orders.eu | failed (advisory): "), std::string::npos)
+  EXPECT_NE(
+      md.find("| `max-actions` | `soft-mandatory` |  | **overridden:** `the plan has 7 actions, more than "
+              "max 5`<br>reason: `CHG-2041: catch up after the freeze` |"),
+      std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| `max-partitions` | `advisory` | `B:A.orders.eu` | failed (advisory): "),
+            std::string::npos)
       << md;
 }
 
@@ -962,11 +965,10 @@ TEST(Markdown, PolicyTableCellsCannotBreakTheTable) {
   Plan p = drift_plan(false);
   p.policy_results = {{"max-actions", "advisory", "", "too many | actions\nsplit it", false}};
   const std::string md = render_markdown(p);
-  const size_t row = md.find("| max-actions |");
+  const size_t row = md.find("| `max-actions` |");
   ASSERT_NE(row, std::string::npos) << md;
   const std::string line = md.substr(row, md.find('\n', row) - row);
-  EXPECT_EQ(std::count(line.begin(), line.end(), '|') - std::count(line.begin(), line.end(), '\\'), 5)
-      << line;
+  EXPECT_EQ(unescaped_pipes(line), 5) << line;
 }
 
 }  // namespace
