@@ -4,10 +4,18 @@
 #include "common/secrets.h"
 
 #include <git2.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <memory>
+#include <optional>
 
 namespace mirror::spec {
 
@@ -51,13 +59,24 @@ bool is_url(const std::string& repo) {
           !std::filesystem::exists(repo));
 }
 
-std::filesystem::path default_cache() {
-  if (const char* c = std::getenv("MIRROR_GIT_CACHE"); c && *c) return c;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return std::filesystem::path(x) / "mirror" / "git";
-  if (const char* h = std::getenv("HOME"); h && *h)
-    return std::filesystem::path(h) / ".cache" / "mirror" / "git";
-  return std::filesystem::temp_directory_path() / "mirror-git";
+// The cache root and, for the defaults, its mirror/ parent (checked too): $MIRROR_GIT_CACHE, else
+// $XDG_CACHE_HOME/mirror/git, else ~/.cache/mirror/git.
+struct CacheRoot {
+  std::filesystem::path dir;
+  std::optional<std::filesystem::path> mirror_parent;
+};
+
+CacheRoot default_cache() {
+  if (const char* c = std::getenv("MIRROR_GIT_CACHE"); c && *c) return {c, std::nullopt};
+  std::filesystem::path base;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
+    base = x;
+  } else if (const char* h = std::getenv("HOME"); h && *h) {
+    base = std::filesystem::path(h) / ".cache";
+  } else {
+    base = std::filesystem::temp_directory_path() / ("mirror-" + std::to_string(::getuid()));
+  }
+  return {base / "mirror" / "git", base / "mirror"};
 }
 
 std::string cache_name(const std::string& url) { return sha256_hex(url).substr(0, 16); }
@@ -68,19 +87,152 @@ LoadResult failure(const std::string& where, std::string message, std::string hi
   return r;
 }
 
+std::string octal(mode_t m) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+  return buf;
+}
+
+// Creates `dir` (mode 0700) if missing, then refuses it unless it is a directory of this user that no
+// one else may write; a directory of this user that others may read is made private (0700).
+std::optional<std::string> private_dir(const std::filesystem::path& dir, bool create) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT || !create) return "cannot use " + dir.string() + ": " + std::strerror(errno);
+    std::error_code ec;
+    std::filesystem::create_directories(dir.parent_path(), ec);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return "cannot create " + dir.string() + ": " + std::strerror(errno);
+    }
+    if (::stat(dir.c_str(), &st) != 0) return "cannot use " + dir.string() + ": " + std::strerror(errno);
+  }
+  if (!S_ISDIR(st.st_mode)) return dir.string() + " is not a directory";
+  if (st.st_uid != ::geteuid()) {
+    return dir.string() + " belongs to another user (uid " + std::to_string(st.st_uid) + ", not " +
+           std::to_string(::geteuid()) + "): they could read the specs cached there or plant others";
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    return dir.string() + " may be written by other users (mode " + octal(st.st_mode) +
+           "): they could plant the repositories mirror reads specs from";
+  }
+  if ((st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
+    return "cannot make " + dir.string() + " private (chmod 700): " + std::strerror(errno);
+  }
+  return std::nullopt;
+}
+
+int percent_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && percent_value(s[i + 1]) >= 0 && percent_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(percent_value(s[i + 1]) * 16 + percent_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// "https://host:443/x" -> "https://host:443"; "" when not a URL.
+std::string origin_of(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "";
+  const size_t end = std::min(url.find_first_of("/?#", scheme + 3), url.size());
+  std::string_view authority = url.substr(scheme + 3, end - scheme - 3);
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string out(url.substr(0, scheme + 3));
+  for (char c : authority) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// What the credentials callback hands libgit2, for the one origin (scheme, host, port) of the URL.
+struct Credentials {
+  std::string origin;
+  std::string user, password;
+  int asked = 0;
+};
+
+int give_credentials(git_credential** out, const char* url, const char*, unsigned int allowed,
+                     void* payload) {
+  auto* c = static_cast<Credentials*>(payload);
+  // Never to another host (a redirect), never twice (wrong credentials: fail, do not loop).
+  if (!(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) || !url || origin_of(url) != c->origin)
+    return GIT_PASSTHROUGH;
+  if (c->asked++ > 0) return GIT_EAUTH;
+  return git_credential_userpass_plaintext_new(out, c->user.c_str(), c->password.c_str());
+}
+
+// True when a cached clone's config names a URL with credentials in it.
+bool config_holds_credentials(const std::filesystem::path& config) {
+  std::ifstream in(config);
+  std::string line;
+  while (std::getline(in, line)) {
+    for (size_t at = line.find("://"); at != std::string::npos; at = line.find("://", at + 3)) {
+      size_t start = at;
+      while (start > 0 && !std::isspace(static_cast<unsigned char>(line[start - 1])) &&
+             line[start - 1] != '=' && line[start - 1] != '"')
+        --start;
+      const size_t end = std::min(line.find_first_of(" \t\"", at), line.size());
+      if (split_url_credentials(line.substr(start, end - start)).had_credentials) return true;
+    }
+  }
+  return false;
+}
+
 // Opens a local repository, or clones/fetches a remote one into the cache.
 std::variant<Repo, LoadResult> open_repo(const GitSource& real, const std::string& shown) {
-  GitSource src = real;  // src.repo is what libgit2 gets; `shown` is what people see
   git_repository* raw = nullptr;
-  if (!is_url(src.repo)) {
-    if (git_repository_open_ext(&raw, src.repo.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) {
+  if (!is_url(real.repo)) {
+    if (git_repository_open_ext(&raw, real.repo.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) {
       return failure(shown,
                      "not a git repository: " + shown + " (" + scrub(last_error(), real.repo, shown) + ")",
                      "pass --git the path of a repository (bare or with a working tree) or a URL");
     }
     return Repo(raw);
   }
-  const auto dir = (src.cache_dir.empty() ? default_cache() : src.cache_dir) / cache_name(src.repo);
+  // libgit2 gets the URL without credentials (that is what the clone's config records); they reach it
+  // only through the credentials callback, in memory.
+  const UrlCredentials url = split_url_credentials(real.repo);
+  Credentials creds{origin_of(url.url), url.user, url.password};
+  const char* token = std::getenv("MIRROR_GIT_TOKEN");
+  const bool use_token = !url.had_credentials && token && *token && url.url.starts_with("https://");
+  if (use_token) {
+    creds.user = url.user.empty() ? "x-access-token" : url.user;
+    creds.password = token;
+  }
+  const bool give = url.had_credentials || use_token;
+  git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
+  if (give) {
+    callbacks.credentials = give_credentials;
+    callbacks.payload = &creds;
+  }
+
+  const CacheRoot root = real.cache_dir.empty() ? default_cache() : CacheRoot{real.cache_dir, std::nullopt};
+  const std::string fix =
+      "use a cache directory of your own that only you may write: set MIRROR_GIT_CACHE (it is created "
+      "with mode 0700), or fix the ownership and mode (chmod 700)";
+  if (root.mirror_parent) {
+    if (auto refused = private_dir(*root.mirror_parent, true)) {
+      return failure(shown, "refusing the git cache: " + *refused, fix);
+    }
+  }
+  if (auto refused = private_dir(root.dir, true))
+    return failure(shown, "refusing the git cache: " + *refused, fix);
+  // Caches of earlier versions were named after the URL with its credentials and kept them in their
+  // config: removed (a cache; cloned again below).
+  if (url.had_credentials) {
+    std::error_code ec;
+    std::filesystem::remove_all(root.dir / cache_name(real.repo), ec);
+  }
+  const auto dir = root.dir / cache_name(url.url);
   if (git_repository_open_bare(&raw, dir.c_str()) == 0) {
     Repo repo(raw);
     git_remote* remote_raw = nullptr;
@@ -89,8 +241,28 @@ std::variant<Repo, LoadResult> open_repo(const GitSource& real, const std::strin
                      "delete " + dir.string() + " and run again");
     }
     Remote remote(remote_raw);
+    const char* stored = git_remote_url(remote.get());
+    if (!stored || std::string(stored) != url.url) {
+      // A clone made with the credentials in its URL: rewrite the URL without them.
+      if (!stored || split_url_credentials(stored).url != url.url ||
+          git_remote_set_url(repo.get(), "origin", url.url.c_str()) != 0) {
+        return failure(shown, "the cached clone in " + dir.string() + " is of another URL",
+                       "delete " + dir.string() + " and run again");
+      }
+      remote_raw = nullptr;
+      if (git_remote_lookup(&remote_raw, repo.get(), "origin") != 0) {
+        return failure(shown, "cannot read the origin of the cached clone in " + dir.string(),
+                       "delete " + dir.string() + " and run again");
+      }
+      remote.reset(remote_raw);
+    }
+    if (config_holds_credentials(dir / "config")) {
+      return failure(shown, "the cached clone in " + dir.string() + " keeps credentials in its config",
+                     "delete " + dir.string() + " and run again (mirror never stores credentials there)");
+    }
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
+    opts.callbacks = callbacks;
     if (git_remote_fetch(remote.get(), nullptr, &opts, "mirror: fetch spec") != 0) {
       return failure(shown, "cannot fetch " + shown + ": " + scrub(last_error(), real.repo, shown),
                      "check the URL, the network and the credentials git uses for this host");
@@ -98,10 +270,11 @@ std::variant<Repo, LoadResult> open_repo(const GitSource& real, const std::strin
     return repo;
   }
   std::error_code ec;
-  std::filesystem::create_directories(dir.parent_path(), ec);
+  std::filesystem::remove_all(dir, ec);  // a broken earlier clone
   git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
   opts.bare = 1;
-  if (git_clone(&raw, src.repo.c_str(), dir.c_str(), &opts) != 0) {
+  opts.fetch_opts.callbacks = callbacks;
+  if (git_clone(&raw, url.url.c_str(), dir.c_str(), &opts) != 0) {
     std::string why = scrub(last_error(), real.repo, shown);
     std::filesystem::remove_all(dir, ec);
     return failure(shown, "cannot clone " + shown + ": " + why,
@@ -138,6 +311,27 @@ std::string oid_hex(const git_oid* oid) {
 }
 
 }  // namespace
+
+UrlCredentials split_url_credentials(std::string_view url) {
+  UrlCredentials out{std::string(url), "", "", false};
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return out;  // a path, or scp-like user@host:path (no password)
+  const size_t start = scheme + 3;
+  const size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const size_t at = url.rfind('@', end);
+  if (at == std::string_view::npos || at < start) return out;
+  const std::string_view info = url.substr(start, at - start);
+  const size_t colon = info.find(':');
+  const bool ssh =
+      url.starts_with("ssh://") || url.starts_with("git+ssh://") || url.starts_with("ssh+git://");
+  // ssh://git@host: the user name is no secret, and ssh needs it in the URL.
+  if (ssh && colon == std::string_view::npos) return out;
+  out.user = percent_decode(info.substr(0, colon));
+  out.password = colon == std::string_view::npos ? "" : percent_decode(info.substr(colon + 1));
+  out.url = std::string(url.substr(0, start)) + std::string(url.substr(at + 1));
+  out.had_credentials = true;
+  return out;
+}
 
 LoadResult load_git(const GitSource& given) {
   Libgit2 lib;
