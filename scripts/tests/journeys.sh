@@ -19,6 +19,9 @@
 #              duplicated) by the next run; the apply job run by hand with the drift run's id repairs it;
 #              the next drift run closes the issue
 #   error      a drift run on a commit whose spec is invalid fails loudly and opens no issue
+#   PR #3      a pull request removes the base branch's policy and adds a topic that it would block: the
+#              plan job judges with the base commit's policies (--policies-ref), exits 3, and the comment
+#              says the policy was removed by the PR and is still enforced
 #   secrets    the password never appears in a plan, comment, issue, artifact or log
 #
 # Topic names carry a random suffix, so runs never collide; the topics are deleted at the end (also on
@@ -101,6 +104,7 @@ export FAKE_GH_DIR="$TMP/github"
 export GIT_AUTHOR_NAME=journeys GIT_AUTHOR_EMAIL=journeys@example.com
 export GIT_COMMITTER_NAME=journeys GIT_COMMITTER_EMAIL=journeys@example.com
 export MIRROR_TARGET_PASSWORD=$SECRET  # for the operator's own mirror commands below
+export MIRROR_ALLOW_ENV=MIRROR_TARGET_PASSWORD  # the operator setting that lets the spec read it
 GH_REPOSITORY=acme/kafka-specs
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -111,7 +115,9 @@ mirror_cli() {  # mirror ARGS...: output in OUT, exit code in RC
   OUT=$("$MIRROR" "$@" 2>&1) || RC=$?
 }
 
-write_spec() {  # DIR TOPIC...: the spec, mirroring the given source topics
+# The policy on main: no source topic with more than 2 partitions (PR #3 removes it). "-" drops it.
+POLICY="max-partitions"
+write_spec() {  # DIR TOPIC...: the spec, mirroring the given source topics (with POLICY unless it is -)
   local dir=$1 t list=""
   shift
   for t in "$@"; do list+="${list:+, }\"$ID\\\\.$t\""; done
@@ -135,6 +141,9 @@ flows:
     replication_factor: 1
     topics: {include: [$list]}
 EOF
+  if [[ $POLICY != - ]]; then
+    printf 'policies:\n  - {rule: %s, level: hard-mandatory, max: 2}\n' "$POLICY" >>"$dir/mirror/mirror.yaml"
+  fi
 }
 
 # The plan's actions as sorted "kind cluster resource" lines.
@@ -182,14 +191,17 @@ ctx_common() {  # RUN_ID SHA EVENT REF_NAME
   printf '"repository": "%s", "run_id": %s, "sha": "%s", "event_name": "%s", "ref_name": "%s", "ref": "refs/heads/%s"' \
     "$GH_REPOSITORY" "$1" "$2" "$3" "$4" "$4"
 }
-secrets_json() { printf '"secrets": {"MIRROR_TARGET_PASSWORD": "%s", "MIRROR_SOURCE_PASSWORD": ""}, "vars": {}' "$SECRET"; }
-plan_job() {  # RUN_ID PR HEAD_SHA
-  local ws="$TMP/ws/plan-$1-$RANDOM"
+secrets_json() {
+  printf '"secrets": {"MIRROR_TARGET_PASSWORD": "%s", "MIRROR_SOURCE_PASSWORD": ""}, "vars": {"MIRROR_ALLOW_BOOTSTRAP": "127.0.0.1:*"}' "$SECRET"
+}
+plan_job() {  # RUN_ID PR HEAD_SHA: the base is main as it is now
+  local ws="$TMP/ws/plan-$1-$RANDOM" base
+  base=$(git -C "$DEV" rev-parse main)
   git clone -q "file://$ORIGIN" "$ws"
   git -C "$ws" fetch -q origin "refs/pull/$2/head"
-  git -C "$ws" checkout -q --detach "$3"  # actions/checkout with ref: the PR head
+  git -C "$ws" checkout -q --detach "$3"  # actions/checkout with ref: the PR head, fetch-depth 0
   run_job mirror-plan.yml plan "$1" "$ws" \
-    "{\"github\": {$(ctx_common "$1" "$3" pull_request "$2/merge"), \"event\": {\"pull_request\": {\"number\": $2, \"head\": {\"sha\": \"$3\"}}}}, $(secrets_json)}"
+    "{\"github\": {$(ctx_common "$1" "$3" pull_request_target "$2/merge"), \"event\": {\"pull_request\": {\"number\": $2, \"head\": {\"sha\": \"$3\"}, \"base\": {\"sha\": \"$base\"}}}}, $(secrets_json)}"
 }
 apply_job() {  # RUN_ID SHA_ON_MAIN [DISPATCH_RUN_ID]
   local ws="$TMP/ws/apply-$1-$RANDOM" event=push inputs="{}"
@@ -236,6 +248,8 @@ converged() {  # NAME SHA: a fresh plan of SHA's spec has nothing to do
 step "setup: source topics $ID.{orders,payments,refunds} on A, a spec repository on main"
 topics --bootstrap-server "$A_BOOTSTRAP" --create --topic "$ID.orders" --partitions 2 --replication-factor 1 \
   --config retention.ms=3600000 >/dev/null || die "could not create $ID.orders on A"
+topics --bootstrap-server "$A_BOOTSTRAP" --create --topic "$ID.big" --partitions 4 --replication-factor 1 >/dev/null ||
+  die "could not create $ID.big on A"
 for t in payments refunds; do
   topics --bootstrap-server "$A_BOOTSTRAP" --create --topic "$ID.$t" --partitions 1 --replication-factor 1 >/dev/null ||
     die "could not create $ID.$t on A"
@@ -263,7 +277,7 @@ plan_job 101 1 "$PR1_HEAD"
 [[ $JOB_RC -eq 0 ]] && pass "PR #1: the plan job succeeds" || fail "PR #1: the plan job succeeds" "job exit $JOB_RC (logs: $LOGS)"
 logs_have "mirror plan exited with 2" && pass "PR #1: mirror plan exits 2 (changes)" ||
   fail "PR #1: mirror plan exits 2 (changes)" "$(cat "$LOGS"/*-plan.log)"
-ART="$FAKE_GH_DIR/runs/101/artifacts/mirror-plan"
+ART="$FAKE_GH_DIR/runs/101/artifacts/mirror-plan-$PR1_HEAD"
 expect_actions "PR #1: the saved plan shows exactly the change: one topic, the flow's new revision" "$ART/plan.json" \
   "create_topic B A.$ID.payments" "update_flow B $ID"
 [[ $(jq -r .spec.commit "$ART/plan.json" 2>/dev/null) == "$PR1_HEAD" ]] && pass "PR #1: the plan names the PR's head commit" ||
@@ -305,7 +319,7 @@ open_pr 2 add-refunds "mirror: also replicate $ID.refunds" orders payments refun
 PR2_HEAD=$HEAD_SHA
 plan_job 201 2 "$PR2_HEAD"
 expect_actions "PR #2: the plan shows exactly the new topic and the flow's revision" \
-  "$FAKE_GH_DIR/runs/201/artifacts/mirror-plan/plan.json" "create_topic B A.$ID.refunds" "update_flow B $ID"
+  "$FAKE_GH_DIR/runs/201/artifacts/mirror-plan-$PR2_HEAD/plan.json" "create_topic B A.$ID.refunds" "update_flow B $ID"
 # Upstream, someone changes the retention of a mirrored topic before PR #2 is merged.
 set_config "$A_BOOTSTRAP" "$ID.orders" retention.ms=7200000 || die "could not alter $ID.orders on A"
 sleep 1
@@ -322,7 +336,7 @@ expect_actions "PR #2 merged: the stale apply changed nothing (everything is sti
 
 plan_job 201 2 "$PR2_HEAD"  # the remedy: re-run the plan job (same run, next attempt)
 expect_actions "PR #2 re-planned: the new plan has the topic, the upstream config change and the revision" \
-  "$FAKE_GH_DIR/runs/201/artifacts/mirror-plan/plan.json" \
+  "$FAKE_GH_DIR/runs/201/artifacts/mirror-plan-$PR2_HEAD/plan.json" \
   "create_topic B A.$ID.refunds" "alter_topic_configs B A.$ID.orders" "update_flow B $ID"
 pr_comments 2
 [[ $NCOMMENTS -eq 1 && $COMMENT == *"alter_topic_configs B:A.$ID.orders"* ]] && pass "PR #2 re-planned: its one comment shows the new plan" ||
@@ -373,6 +387,20 @@ drift_job 305 "$(git -C "$DEV" rev-parse HEAD)"
   fail "error: the drift job fails loudly" "job exit $JOB_RC; $(tail -n 5 "$LOGS"/*.log)"
 [[ $(jq '.issues | length' "$FAKE_GH_DIR/state.json") -eq 1 && $(issues) -eq 0 ]] && pass "error: ... and opens no issue" ||
   fail "error: ... and opens no issue" "$(jq -c '.issues' "$FAKE_GH_DIR/state.json")"
+
+# ----------------------------------------------------------------------------------------------- PR 3
+step "PR #3: removes main's max-partitions policy and adds $ID.big (4 partitions), which it would block"
+POLICY=-
+open_pr 3 drop-policy "mirror: replicate $ID.big (and drop the partition limit)" orders payments refunds big
+POLICY="max-partitions"
+plan_job 301 3 "$HEAD_SHA"
+[[ $JOB_RC -ne 0 ]] && logs_have "mirror plan exited with 3" && pass "PR #3: the plan job fails with exit 3 (the base's policy still holds)" ||
+  fail "PR #3: the plan job fails with exit 3 (the base's policy still holds)" "job exit $JOB_RC" "$(cat "$LOGS"/*-plan.log 2>/dev/null | tail -n 20)"
+pr_comments 3
+[[ $COMMENT == *"policy max-partitions is removed by this spec"* && $COMMENT == *"Blocked by a policy"* ]] &&
+  pass "PR #3: the comment says the PR removed the policy, and that it still blocks" ||
+  fail "PR #3: the comment says the PR removed the policy, and that it still blocks" "comment:" "$COMMENT"
+git -C "$DEV" checkout -q main
 
 # ------------------------------------------------------------------------------------------- secrets
 step "secrets: the password of B never appears"

@@ -80,6 +80,7 @@ git -C "$TMP/dev" checkout -q -b main
 mkdir -p "$TMP/dev/mirror"
 echo "version: 1  # base" >"$TMP/dev/mirror/mirror.yaml"
 git -C "$TMP/dev" add mirror && git -C "$TMP/dev" commit -qm base
+BASE_SHA=$(git -C "$TMP/dev" rev-parse HEAD)
 echo "version: 1  # pr 1" >"$TMP/dev/mirror/mirror.yaml"
 git -C "$TMP/dev" commit -qam "pr 1"
 PR_HEAD=$(git -C "$TMP/dev" rev-parse HEAD)
@@ -99,14 +100,14 @@ run_job() {  # WORKFLOW JOB WORKSPACE_REF CONTEXT_GITHUB_JSON [EXTRA_CONTEXT]
   local ws="$TMP/ws/$N"
   git clone -q "file://$ORIGIN" "$ws"
   git -C "$ws" checkout -q --detach "$3"
-  printf '{"github": {"repository": "acme/specs", %s}, "secrets": {}, "vars": {}%s}\n' "$4" "${5:-}" >"$TMP/ctx/$N.json"
+  printf '{"github": {"repository": "acme/specs", %s}, "secrets": {}, "vars": {"MIRROR_ALLOW_BOOTSTRAP": "127.0.0.1:*"}%s}\n' "$4" "${5:-}" >"$TMP/ctx/$N.json"
   JOB_RC=0
   python3 "$HERE/workflow-run.py" "$EXAMPLES/$1" --job "$2" --context "$TMP/ctx/$N.json" --workspace "$ws" \
     --runner-temp "$TMP/runner/$N" --logs "$LOGS" --skip get-mirror --show-lines 0 >"$LOGS.out" 2>&1 || JOB_RC=$?
 }
 has() { grep -rqF -- "$1" "$LOGS"; }
 plan_run() {  # RUN_ID
-  run_job mirror-plan.yml plan "$PR_HEAD" "\"run_id\": $1, \"sha\": \"$PR_HEAD\", \"event_name\": \"pull_request\", \"ref_name\": \"1/merge\", \"event\": {\"pull_request\": {\"number\": 1, \"head\": {\"sha\": \"$PR_HEAD\"}}}"
+  run_job mirror-plan.yml plan "$PR_HEAD" "\"run_id\": $1, \"sha\": \"$PR_HEAD\", \"event_name\": \"pull_request_target\", \"ref_name\": \"1/merge\", \"event\": {\"pull_request\": {\"number\": 1, \"head\": {\"sha\": \"$PR_HEAD\"}, \"base\": {\"sha\": \"$BASE_SHA\"}}}"
 }
 apply_run() {  # RUN_ID SHA_ON_MAIN
   run_job mirror-apply.yml apply "$2" "\"run_id\": $1, \"sha\": \"$2\", \"event_name\": \"push\", \"ref_name\": \"main\"" ', "inputs": {}'
@@ -122,14 +123,14 @@ check "plan exit 3: the check fails" job_failed
 check "plan exit 3: says it is blocked by a policy" 'has "::error title=Blocked by a policy::"'
 check "plan exit 3: the comment is posted, with the warning and the plan" \
   '[[ $(ncomments) == 1 && $(comment) == *"**Blocked by a policy** (exit 3)"* && $(comment) == *"stub plan (exit 3)"* && $(comment) == *"no-topic-deletion"* && $(comment) != *"Merging applies exactly"* ]]'
-check "plan exit 3: the plan is kept as an artifact" 'test -s "$FAKE_GH_DIR/runs/11/artifacts/mirror-plan/plan.json"'
+check "plan exit 3: the plan is kept as an artifact" 'test -s "$FAKE_GH_DIR/runs/11/artifacts/mirror-plan-$PR_HEAD/plan.json"'
 
 STUB_PLAN_RC=1 plan_run 12
 check "plan exit 1: the check fails" job_failed
 check "plan exit 1: says the plan failed" 'has "::error title=mirror plan failed::"'
 check "plan exit 1: the same comment now says the plan failed, and why" \
   '[[ $(ncomments) == 1 && $(comment) == *"**mirror plan failed** (exit 1)"* && $(comment) == *"stub-unreachable"* && $(comment) != *"stub plan"* ]]'
-check "plan exit 1: no plan is kept" '[[ ! -e $FAKE_GH_DIR/runs/12/artifacts/mirror-plan ]]'
+check "plan exit 1: no plan is kept" '[[ ! -e $FAKE_GH_DIR/runs/12/artifacts/mirror-plan-$PR_HEAD ]]'
 
 STUB_VALIDATE_RC=1 plan_run 13
 check "invalid spec: the check fails" job_failed
@@ -159,7 +160,7 @@ STUB_APPLY_RC=1 apply_run 25 "$MAIN_SAME"
 check "apply exit 1: fails, says what to do" 'job_failed && has "plan again and apply: it converges"'
 STUB_APPLY_RC=0 apply_run 26 "$MAIN_SAME"
 check "apply exit 0: succeeds with the plan of run 14, at the PR's head" \
-  'job_ok && grep -q -- "^apply .*/plan.json --git . --ref $PR_HEAD --path mirror --detach" "$TMP/mirror-calls"'
+  'job_ok && grep -q -- "^apply .*/plan.json --git . --ref $PR_HEAD --path mirror --policies-ref $MAIN_SAME --detach" "$TMP/mirror-calls"'
 
 # --------------------------------------------------------------------------------------------- drift
 STUB_PLAN_RC=3 run_job mirror-drift.yml drift "$MAIN_OTHER" "\"run_id\": 31, \"sha\": \"$MAIN_OTHER\", \"event_name\": \"schedule\", \"ref_name\": \"main\""
