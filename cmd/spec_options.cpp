@@ -2,6 +2,7 @@
 
 #include "policies/policies.h"
 #include "spec/git.h"
+#include "spec/trust.h"
 
 namespace mirror::cmd {
 
@@ -29,6 +30,9 @@ spec::LoadResult load_spec(const SpecOptions& o) {
   // the spec: every command refuses a policy it could not evaluate.
   if (r.spec) {
     for (auto& d : policies::check(*r.spec)) r.diagnostics.add(std::move(d));
+    // References and brokers the runner's operator does not allow (spec/trust.h), at their place.
+    r.diagnostics.append(
+        spec::check_operator_allowlists(*r.spec, spec::OperatorSettings::from_environment()));
     if (r.diagnostics.has_errors()) {
       r.spec.reset();
       return r;

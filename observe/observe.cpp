@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/redact.h"
 #include "common/secrets.h"
 #include "kafka/admin.h"
 #include "offsets/mm2_format.h"
@@ -194,35 +195,57 @@ Result<std::map<std::string, planner::GroupState>, std::string> observe_groups(
 Result<kafka::ClientConfig, std::string> client_config(const spec::Cluster& cluster,
                                                        const spec::Resolver& resolver,
                                                        const Options& options) {
+  const spec::OperatorSettings& settings = resolver.settings;
   kafka::ClientConfig c;
   c.alias = cluster.alias;
-  auto bootstrap = spec::resolve(cluster.bootstrap, resolver);
-  if (!bootstrap) return fail(spec::format_text(bootstrap.error()));
-  c.bootstrap = *bootstrap;
+  // The loader refuses all of this with file:line:col; checked again here, just before connecting, for a
+  // Spec that did not come through it.
+  if (cluster.bootstrap.has_references()) {
+    return fail(cluster.bootstrap.where.str() + ": error: bootstrap of cluster " + cluster.alias +
+                " cannot use a reference\n  hint: write the brokers literally");
+  }
+  c.bootstrap = cluster.bootstrap.raw;
+  if (auto refused = spec::refused_bootstrap_entries(c.bootstrap, settings); !refused.empty()) {
+    return fail(
+        cluster.bootstrap.where.str() + ": error: bootstrap broker " + refused.front() + " of cluster " +
+        cluster.alias +
+        " is not allowed by this runner's MIRROR_ALLOW_BOOTSTRAP; mirror did not connect\n  hint: use "
+        "a broker the operator allows, or have the operator add it to MIRROR_ALLOW_BOOTSTRAP (in "
+        "mirror's environment, not in the spec)");
+  }
   for (const auto& [k, v] : cluster.client) {
+    const std::string at = v.where.str() + ": error: client property " + k + " of cluster " + cluster.alias;
+    if (spec::check_client_property(k, settings).verdict != spec::PropertyCheck::Verdict::allowed) {
+      return fail(
+          at + " is not allowed\n  hint: the operator can allow it with MIRROR_ALLOW_CLIENT_PROPERTIES=" + k);
+    }
+    const bool referenced = v.has_references();
+    if (referenced && !spec::references_allowed_in(k)) {
+      return fail(at + " cannot use a reference\n  hint: references are for credentials only");
+    }
     auto r = spec::resolve(v, resolver);
     if (!r) return fail(spec::format_text(r.error()));
+    // File locations and URLs name where a secret is, not the secret; every other secret property's value
+    // (literal or not) and every value read from a reference never appears in mirror's output.
+    const bool names_a_place = k.ends_with(".location") || k.ends_with(".keytab") || k.ends_with(".url");
+    if (referenced || (is_secret_property(k) && !names_a_place)) register_secret(*r);
+    if (spec::is_file_location_property(k)) {
+      if (auto problem = spec::check_location(k, *r)) {
+        return fail(v.where.str() + ": error: " + *problem + " in cluster " + cluster.alias);
+      }
+    }
     c.properties[k] = *r;
   }
   c.timeout = options.timeout;
   c.stop = options.stop;
   // Troubleshooting: MIRROR_KAFKA_DEBUG=protocol,broker,... turns on librdkafka's debug contexts and
-  // prints its log lines to stderr, with every resolved secret value cut out.
+  // prints its log lines to stderr, with every registered secret value cut out (common/redact.h).
   if (const char* dbg = std::getenv("MIRROR_KAFKA_DEBUG"); dbg && *dbg) {
     c.properties["debug"] = dbg;
-    std::vector<std::string> secrets;
-    for (const auto& [k, v] : c.properties) {
-      if (is_secret_property(k) && !v.empty()) secrets.push_back(v);
-    }
-    c.log = [alias = cluster.alias, secrets](int level, std::string_view facility, std::string_view message) {
-      std::string line(message);
-      for (const auto& secret : secrets) {
-        for (size_t pos = line.find(secret); pos != std::string::npos; pos = line.find(secret, pos)) {
-          line.replace(pos, secret.size(), "<secret not shown>");
-        }
-      }
-      std::fprintf(stderr, "librdkafka %s %d %.*s: %s\n", alias.c_str(), level,
-                   static_cast<int>(facility.size()), facility.data(), line.c_str());
+    c.log = [alias = cluster.alias](int level, std::string_view facility, std::string_view message) {
+      const std::string line = redact("librdkafka " + alias + " " + std::to_string(level) + " " +
+                                      std::string(facility) + ": " + std::string(message) + "\n");
+      std::fputs(line.c_str(), stderr);
     };
   }
   return c;

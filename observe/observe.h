@@ -29,7 +29,11 @@ struct Options {
   std::function<void(const state::Skipped&)> skipped;
 };
 
-// The adapter's client config for a spec cluster, with ${env:}/${file:} references resolved now.
+// The adapter's client config for a spec cluster, with ${env:}/${file:} references resolved now, under
+// the operator's allowlists in resolver.settings (spec/trust.h): MIRROR_ALLOW_ENV, MIRROR_ALLOW_FILES,
+// MIRROR_ALLOW_BOOTSTRAP (a broker it does not allow is refused before connecting) and
+// MIRROR_ALLOW_CLIENT_PROPERTIES. Every resolved value and every secret property's value is registered
+// with mirror::register_secret, and the MIRROR_KAFKA_DEBUG log goes through mirror::redact.
 // The error names the reference and where it was written, never a value.
 Result<kafka::ClientConfig, std::string> client_config(const spec::Cluster& cluster,
                                                        const spec::Resolver& resolver,
