@@ -260,7 +260,17 @@ class Planner {
 
   void topics(const spec::Flow& flow, const ClusterState& src, const ClusterState& dst) {
     for (const auto& [name, st] : src.topics) {
-      if (!flow.replicates_topic(name)) continue;
+      if (!flow.replicates_topic(name)) {
+        // A pattern that gave up on this name (PCRE2's limits) left it out: fail closed, and say so.
+        if (auto limit = flow.topics.decide(name).limit) {
+          note(Severity::warning, flow.name, flow.source, name,
+               "not replicated: the " + std::string(limit->in_exclude ? "exclude" : "include") +
+                   " pattern \"" + limit->pattern + "\" (" + limit->where.str() +
+                   ") hit the regular-expression engine's limits on this name, so it is left out to be "
+                   "safe; simplify the pattern (nested quantifiers such as (a+)+ backtrack without end)");
+        }
+        continue;
+      }
       const std::string target = flow.target_topic(name);
       wants_[dst.alias].topics.insert(target);
       const auto desired = desired_configs(flow, st);

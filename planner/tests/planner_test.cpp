@@ -766,5 +766,26 @@ TEST(Plan, UnobservedSourceDoesNotMakeTheTargetsTopicsLookOrphaned) {
   EXPECT_TRUE(of_kind(p, ActionKind::delete_topic).empty()) << render_text(p);
 }
 
+// A pattern that hits PCRE2's limits on a name fails closed: an exclude excludes, and the plan says why.
+TEST(Topics, ExcludeThatHitsTheRegexLimitExcludesAndThePlanSaysWhy) {
+  const auto spec = one_flow("    topics: {exclude: [\"(a+)+$\"]}\n");
+  const std::string hostile = std::string(40, 'a') + "!";  // every split of the a's is tried
+  const auto p =
+      make_plan(spec, states({ClusterBuilder("A").topic(hostile, 1).topic("orders", 1), target()}));
+  EXPECT_EQ(find_action(p, ActionKind::create_topic, "A." + hostile), nullptr) << render_text(p);
+  EXPECT_NE(find_action(p, ActionKind::create_topic, "A.orders"), nullptr) << render_text(p);
+  const Note* why = nullptr;
+  for (const auto& n : p.diagnostics) {
+    if (n.resource == hostile) why = &n;
+  }
+  ASSERT_NE(why, nullptr) << render_text(p);
+  EXPECT_EQ(why->severity, Severity::warning);
+  EXPECT_EQ(why->cluster, "A");
+  EXPECT_NE(why->message.find("not replicated: the exclude pattern \"(a+)+$\" (mirror.yaml:"),
+            std::string::npos)
+      << why->message;
+  EXPECT_NE(why->message.find("left out to be safe"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mirror::planner
