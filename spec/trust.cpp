@@ -278,36 +278,37 @@ bool env_allowed(std::string_view name, const OperatorSettings& settings) {
 namespace {
 
 // `offline`: for validate, which may run where the file is not: a missing file is checked by its path.
-Result<fs::path, std::string> check_file(std::string_view path, const OperatorSettings& settings,
+Result<fs::path, FileRefusal> check_file(std::string_view path, const OperatorSettings& settings,
                                          bool offline) {
   const std::string shown = "${file:" + std::string(path) + "}";
+  auto refuse = [&](std::string what, std::string hint) {
+    return fail(FileRefusal{shown + " " + std::move(what), std::move(hint)});
+  };
+  const std::string system = "points into /proc, /sys or /dev, which mirror never reads";
+  const std::string own_file = "point it at the file that holds the secret itself";
   const fs::path written(path);
   for (const auto& part : written) {
     if (part == "..") {
-      return fail(shown +
-                  " contains a \"..\" component; write the path without it (below a directory "
-                  "listed in MIRROR_ALLOW_FILES)");
+      return refuse("contains a \"..\" component",
+                    "write the path without \"..\", below a directory listed in MIRROR_ALLOW_FILES");
     }
   }
   if (settings.allow_files.empty()) {
-    return fail(shown +
-                " is not allowed: the operator of this runner allows no ${file:} references; to "
-                "allow files below a directory, set MIRROR_ALLOW_FILES=/that/dir in mirror's "
-                "environment (not in the spec)");
+    return refuse("is not allowed: this runner's operator allows no ${file:} references",
+                  "the operator allows files below a directory with MIRROR_ALLOW_FILES=/that/dir in "
+                  "mirror's environment (not in the spec)");
   }
-  if (is_system_path(path)) {
-    return fail(shown + " points into /proc, /sys or /dev, which are never read");
-  }
+  if (is_system_path(path)) return refuse(system, own_file);
   std::error_code ec;
   fs::path canonical = fs::canonical(written, ec);
   const bool missing = static_cast<bool>(ec);
   if (missing && offline) {
     canonical = absolute_normal(path);
   } else if (missing) {
-    return fail("cannot read file " + std::string(path) + " (" + shown + "): " + ec.message() +
-                "; check that the file exists and is readable by the user running mirror");
+    return refuse("cannot be read: " + ec.message(),
+                  "check that the file exists and is readable by the user running mirror");
   }
-  if (is_system(canonical)) return fail(shown + " points into /proc, /sys or /dev, which are never read");
+  if (is_system(canonical)) return refuse(system, own_file);
   bool inside = false;
   for (const auto& dir : settings.allow_files) {
     std::error_code dec;
@@ -320,25 +321,24 @@ Result<fs::path, std::string> check_file(std::string_view path, const OperatorSe
   if (!inside) {
     std::string dirs;
     for (const auto& d : settings.allow_files) dirs += (dirs.empty() ? "" : ", ") + d;
-    return fail(shown + " is outside the directories MIRROR_ALLOW_FILES allows (" + dirs +
-                "), after following symbolic links; put the file below one of them, or have the operator "
-                "add its directory to MIRROR_ALLOW_FILES");
+    return refuse(
+        "is outside the directories MIRROR_ALLOW_FILES allows (" + dirs + "), after following symbolic links",
+        "put the file below one of them, or have the operator add its directory to "
+        "MIRROR_ALLOW_FILES (in mirror's environment, not in the spec)");
   }
   if (missing) return canonical;
   const auto status = fs::status(canonical, ec);
-  if (ec || !fs::is_regular_file(status)) return fail(shown + " is not a regular file");
+  if (ec || !fs::is_regular_file(status)) return refuse("is not a regular file", own_file);
   const auto size = fs::file_size(canonical, ec);
   if (ec || size > kMaxReferencedFileBytes) {
-    return fail(shown +
-                " is larger than 1 MiB; a referenced file holds one secret (a password, a key or "
-                "a certificate)");
+    return refuse("is larger than 1 MiB", own_file + " (a password, a key or a certificate)");
   }
   return canonical;
 }
 
 }  // namespace
 
-Result<fs::path, std::string> check_file_reference(std::string_view path, const OperatorSettings& settings) {
+Result<fs::path, FileRefusal> check_file_reference(std::string_view path, const OperatorSettings& settings) {
   return check_file(path, settings, false);
 }
 
@@ -384,9 +384,9 @@ Diagnostics check_operator_allowlists(const Spec& spec, const OperatorSettings& 
                         " (or a prefix such as MIRROR_SECRET_*) in mirror's environment, not in the spec");
           }
         } else if (auto checked = check_file(r.name, settings, true); !checked) {
-          d.error(value.where, "client property " + prop + " of cluster " + alias + ": " + checked.error(),
-                  "the operator allows directories with MIRROR_ALLOW_FILES=/dir[:/dir...] in mirror's "
-                  "environment, not in the spec");
+          d.error(value.where,
+                  "client property " + prop + " of cluster " + alias + ": " + checked.error().message,
+                  checked.error().hint);
         }
       }
     }

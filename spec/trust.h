@@ -90,10 +90,16 @@ std::optional<std::string> check_location(std::string_view property, std::string
 // Whether ${env:NAME} may read NAME: it is listed in MIRROR_ALLOW_ENV, or matches an entry ending in *.
 bool env_allowed(std::string_view name, const OperatorSettings& settings);
 
+// Why a ${file:PATH} is not read: the message names the reference as written, never the file's contents.
+struct FileRefusal {
+  std::string message;  // e.g. "${file:../x} contains a \"..\" component"
+  std::string hint;     // what to do
+};
+
 // A ${file:PATH}: the canonical path to read, or why not (".." components, outside every directory of
 // MIRROR_ALLOW_FILES after following symbolic links, under /proc, /sys or /dev, not a regular file, larger
-// than kMaxReferencedFileBytes). The message names the path as written, never the file's contents.
-Result<std::filesystem::path, std::string> check_file_reference(std::string_view path,
+// than kMaxReferencedFileBytes).
+Result<std::filesystem::path, FileRefusal> check_file_reference(std::string_view path,
                                                                 const OperatorSettings& settings);
 
 // Whether one bootstrap entry (host:port, optionally with a scheme such as SSL://) matches

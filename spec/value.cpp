@@ -123,12 +123,8 @@ Result<std::string, Diagnostic> resolve(const Value& value, const Resolver& reso
     } else {
       auto checked = check_file_reference(r.name, resolver.settings);
       if (!checked) {
-        return fail(Diagnostic{Severity::error,
-                               value.where,
-                               checked.error(),
-                               "the operator allows files below a directory with MIRROR_ALLOW_FILES=/dir in "
-                               "mirror's environment, not in the spec",
-                               {}});
+        return fail(
+            Diagnostic{Severity::error, value.where, checked.error().message, checked.error().hint, {}});
       }
       v = resolver.read_file ? resolver.read_file(checked->string()) : std::nullopt;
       if (!v) {

@@ -282,7 +282,8 @@ TEST_F(FileReferences, NothingWhenTheOperatorAllowsNoDirectory) {
   r.settings = {};
   auto res = resolve(Value{"${file:" + path("secrets/password") + "}", {"t.yaml", 9, 22}}, r);
   ASSERT_FALSE(res.ok());
-  EXPECT_TRUE(has(res.error().message, "MIRROR_ALLOW_FILES"));
+  EXPECT_TRUE(has(res.error().message, "allows no ${file:} references"));
+  EXPECT_TRUE(has(res.error().hint, "MIRROR_ALLOW_FILES=/that/dir"));
 }
 
 TEST_F(FileReferences, DotDotIsRefused) {
@@ -334,7 +335,8 @@ TEST_F(FileReferences, ValidateChecksAMissingFileByItsPath) {
 
 TEST(Bootstrap, OnlyBrokersTheOperatorAllows) {
   EXPECT_TRUE(bootstrap_allowed("evil:9092", {}));  // unset: any
-  EXPECT_TRUE(bootstrap_allowed("evil:9092", settings_from({{"MIRROR_ALLOW_BOOTSTRAP", " "}})));  // empty: unset
+  EXPECT_TRUE(
+      bootstrap_allowed("evil:9092", settings_from({{"MIRROR_ALLOW_BOOTSTRAP", " "}})));  // empty: unset
   const auto s = settings_from({{"MIRROR_ALLOW_BOOTSTRAP", "kafka-*.corp.example:9093, 10.0.0.1:9092"}});
   EXPECT_TRUE(bootstrap_allowed("kafka-1.corp.example:9093", s));
   EXPECT_TRUE(bootstrap_allowed("SASL_SSL://KAFKA-2.corp.example:9093", s));
