@@ -7,11 +7,14 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "apply/apply.h"
 #include "cmd/exit_codes.h"
+#include "cmd/plan.h"
 #include "cmd/terminal.h"
 #include "common/identity.h"
 #include "observe/observe.h"
@@ -23,28 +26,47 @@ namespace mirror::cmd {
 
 namespace {
 
+// "create_partitions B:A.orders", escaped for the terminal: names come from clusters and plan files.
 std::string key(const planner::Action& a) {
-  return std::string(planner::action_kind_name(a.kind)) + " " + a.cluster + ":" + a.resource;
+  return planner::escape_text(std::string(planner::action_kind_name(a.kind)) + " " + a.cluster + ":" +
+                              a.resource);
 }
 
-// What differs between the saved plan and a fresh plan of the same spec: the resources whose observed
-// state moved, named with before (when planned) and now.
-std::vector<std::string> staleness(const planner::Plan& saved, const planner::Plan& fresh) {
-  std::map<std::string, const planner::Action*> now;
-  for (const auto& a : fresh.actions) now[key(a)] = &a;
+std::string shown(const planner::Json& v) {
+  return planner::escape_text(v.dump(-1, ' ', false, planner::Json::error_handler_t::replace));
+}
+
+// Every way the saved plan differs from a fresh plan of the same spec, one line each: an action whose
+// observed state moved since (before), one that would now do something else (after, or another flow),
+// one in the file that is not needed now, one needed now that the file lacks. Empty: they are equal in
+// full, so applying the fresh plan does exactly what was reviewed.
+std::vector<std::string> differences(const planner::Plan& saved, const planner::Plan& fresh) {
+  using Id = std::tuple<planner::ActionKind, std::string, std::string>;  // kind, cluster, resource
+  auto id = [](const planner::Action& a) { return Id{a.kind, a.cluster, a.resource}; };
+  std::map<Id, std::vector<const planner::Action*>> now;  // (equal ids from two flows pair up in order)
+  for (const auto& a : fresh.actions) now[id(a)].push_back(&a);
   std::vector<std::string> out;
-  std::set<std::string> seen;
   for (const auto& a : saved.actions) {
-    seen.insert(key(a));
-    auto it = now.find(key(a));
-    if (it == now.end()) {
-      out.push_back(key(a) + ": no longer needed (someone changed it since the plan was made)");
-    } else if (it->second->before != a.before) {
-      out.push_back(key(a) + ": when planned " + a.before.dump() + ", now " + it->second->before.dump());
+    auto& candidates = now[id(a)];
+    if (candidates.empty()) {
+      out.push_back(key(a) +
+                    ": in the saved plan but not needed now (someone changed it since the plan was "
+                    "made, or the file was edited)");
+      continue;
     }
+    const planner::Action& f = *candidates.front();
+    candidates.erase(candidates.begin());
+    if (f.flow != a.flow) {
+      out.push_back(key(a) + ": saved for flow " + planner::escape_text(a.flow) + ", now for flow " +
+                    planner::escape_text(f.flow));
+    }
+    if (f.before != a.before)
+      out.push_back(key(a) + ": when planned " + shown(a.before) + ", now " + shown(f.before));
+    if (f.after != a.after)
+      out.push_back(key(a) + ": saved after " + shown(a.after) + ", now " + shown(f.after));
   }
-  for (const auto& a : fresh.actions) {
-    if (!seen.count(key(a))) out.push_back(key(a) + ": needed now but not in the saved plan");
+  for (const auto& [ident, left] : now) {
+    for (const planner::Action* a : left) out.push_back(key(*a) + ": needed now but not in the saved plan");
   }
   return out;
 }
@@ -97,7 +119,8 @@ CLI::App* add_apply(CLI::App& app, ApplyOptions& o) {
   CLI::App* sub = app.add_subcommand(
       "apply", "Reconcile the clusters with the spec (or exactly a saved plan) and record what was applied");
   add_spec_options(*sub, o.spec);
-  sub->add_option("PLANFILE", o.plan_file, "A plan saved with `mirror plan --out FILE`: apply exactly it");
+  sub->add_option("PLANFILE", o.plan_file,
+                  "A plan saved with `mirror plan --out FILE`: apply only what it shows, unchanged since");
   sub->add_flag("--auto-approve", o.auto_approve, "Apply without asking (needed when not on a terminal)");
   sub->add_flag("--allow-delete", o.allow_delete, "Without PLANFILE: also delete orphans mirror created");
   sub->add_flag("--detach", o.detach,
@@ -115,8 +138,10 @@ CLI::App* add_apply(CLI::App& app, ApplyOptions& o) {
   sub->footer(
       "Policies (the spec's policies:, docs/policies.md) are judged again before anything changes; an\n"
       "override is recorded in the applied revision and the audit log.\n"
-      "With PLANFILE the saved plan is the approval: no prompt; it is refused (exit 4) if the spec or any\n"
-      "resource it touches changed since. The spec (-c or --git) is still needed to reach the clusters.\n"
+      "With PLANFILE the saved plan is the approval: no prompt. mirror plans again and applies that fresh\n"
+      "plan only if its actions equal the file's in full (before and after); if the spec, a resource or\n"
+      "the file changed since, it is refused (exit 4) naming each difference, and nothing is changed.\n"
+      "The spec (-c or --git) is still needed to reach the clusters.\n"
       "Audit: one JSON line per action on stderr. Exit codes: 0 applied, 1 error or failed action,\n"
       "3 denied by a policy, 4 stale plan, 64 usage error.");
   return sub;
@@ -133,22 +158,28 @@ int run_apply(const ApplyOptions& o) {
 
   std::optional<planner::Plan> saved;
   if (!o.plan_file.empty()) {
-    std::ifstream f(o.plan_file, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    auto p = planner::parse_json(ss.str());
-    if (!f || !p) {
-      std::cerr << "mirror apply: cannot use " << o.plan_file << ": "
-                << (f ? p.error() : "cannot read the file")
+    auto text = read_plan_file(o.plan_file);
+    auto p = text ? planner::parse_json(*text) : Result<planner::Plan, std::string>(fail(text.error()));
+    if (!p) {
+      std::cerr << "mirror apply: cannot use " << o.plan_file << ": " << p.error()
                 << "\n  hint: pass a file written by `mirror plan --out FILE`\n";
       return kExitError;
+    }
+    // The file is evidence of what was reviewed, never instructions: its fingerprint must be the one of
+    // its own actions (else it was edited after mirror wrote it), its actions must equal a fresh plan's
+    // in full (below), and what is executed is that fresh plan.
+    if (planner::plan_fingerprint(*p) != p->fingerprint) {
+      std::cerr << "mirror apply: the plan file was edited after it was made: its fingerprint does not match "
+                   "its actions; nothing was changed.\n"
+                << "  hint: plan again (mirror plan --out FILE), review, and apply that file unchanged\n";
+      return kExitStale;
     }
     saved = std::move(*p);
     if (saved->spec.content_hash != spec.content_hash) {
       std::cerr << "mirror apply: the plan is stale: the spec changed since it was made\n"
-                << "  planned from: " << saved->spec.source
-                << (saved->spec.commit ? " at " + *saved->spec.commit : std::string()) << " (content "
-                << saved->spec.content_hash.substr(0, 12) << ")\n"
+                << "  planned from: " << planner::escape_text(saved->spec.source)
+                << (saved->spec.commit ? " at " + planner::escape_text(*saved->spec.commit) : std::string())
+                << " (content " << planner::escape_text(saved->spec.content_hash.substr(0, 12)) << ")\n"
                 << "  spec now:     " << spec.origin.source
                 << (spec.origin.commit ? " at " + *spec.origin.commit : std::string()) << " (content "
                 << spec.content_hash.substr(0, 12) << ")\n"
@@ -205,14 +236,23 @@ int run_apply(const ApplyOptions& o) {
   }
   planner::Plan fresh = planner::make_plan(spec, *states, {allow_delete});
 
-  if (saved && saved->fingerprint != fresh.fingerprint) {
-    std::cerr
-        << "mirror apply: the plan is stale: the clusters changed since it was made; nothing was changed.\n";
-    for (const auto& line : staleness(*saved, fresh)) std::cerr << "  " << line << "\n";
-    std::cerr << "  hint: plan again, review, and apply the new plan\n";
-    return kExitStale;
+  if (saved) {
+    std::vector<std::string> diff = differences(*saved, fresh);
+    if (diff.empty() && saved->fingerprint != fresh.fingerprint) {
+      diff.push_back("the spec's commit changed: planned at " +
+                     planner::escape_text(saved->spec.commit.value_or("(none)")) + ", now " +
+                     planner::escape_text(fresh.spec.commit.value_or("(none)")));
+    }
+    if (!diff.empty()) {
+      std::cerr << "mirror apply: the plan is stale: the clusters changed since it was made (or the file was "
+                   "edited); nothing was changed.\n";
+      for (const auto& line : diff) std::cerr << "  " << line << "\n";
+      std::cerr << "  hint: plan again, review, and apply the new plan\n";
+      return kExitStale;
+    }
   }
-  planner::Plan plan = saved ? *saved : fresh;
+  // Never the file's actions: the fresh plan, now known to equal them in full.
+  planner::Plan& plan = fresh;
   // The saved plan's own policy results are not trusted: the policies are judged again, now.
   int gate_exit = kExitUsage;
   auto gate = judge_plan(plan, spec, *states, o.policy, "mirror apply", &gate_exit);

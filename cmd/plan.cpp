@@ -1,11 +1,19 @@
 #include "cmd/plan.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cmd/exit_codes.h"
 #include "cmd/terminal.h"
+#include "common/redact.h"
 #include "observe/observe.h"
 #include "planner/render.h"
 
@@ -23,7 +31,65 @@ void print_spec_diagnostics(const spec::LoadResult& r) {
   for (const auto& d : r.diagnostics.sorted()) std::cerr << spec::format_text(d) << "\n";
 }
 
+// Writes `text` to `path` so that no reader ever sees a partial file and nobody else may read it: a new
+// temporary file beside it (O_EXCL, mode 0600), written and fsynced, then renamed over `path` (which
+// replaces a symlink there rather than following it), and the directory fsynced. Returns the error.
+std::optional<std::string> write_private_atomically(const std::string& path, const std::string& text) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+  // mkstemp: O_CREAT | O_EXCL, mode 0600, a name nobody else holds.
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return "cannot create a temporary file in " + dir.string() + ": " + std::strerror(errno);
+  auto fail_with = [&](const std::string& what) {
+    const int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return std::optional<std::string>(what + ": " + std::strerror(e));
+  };
+  if (::fchmod(fd, 0600) != 0) return fail_with("cannot set the mode of " + tmp);
+  for (size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail_with("cannot write " + tmp);
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) return fail_with("cannot sync " + tmp);
+  if (::close(fd) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return "cannot write " + tmp + ": " + std::strerror(e);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return "cannot rename " + tmp + " to " + path + ": " + std::strerror(e);
+  }
+  if (const int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
+    (void)::fsync(d);  // the rename itself survives a crash; best effort where directories cannot sync
+    ::close(d);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+Result<std::string, std::string> read_plan_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return fail(std::string("cannot read the file (does it exist?)"));
+  std::string text;
+  char buf[1 << 16];
+  while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(f.gcount()));
+    if (text.size() > planner::kMaxPlanBytes) {
+      return fail("the file is larger than a saved plan may be (" + std::to_string(planner::kMaxPlanBytes) +
+                  " bytes)");
+    }
+  }
+  if (f.bad()) return fail(std::string("cannot read the file"));
+  return text;
+}
 
 CLI::App* add_plan(CLI::App& app, PlanOptions& o) {
   CLI::App* sub =
@@ -86,10 +152,19 @@ int run_plan(const PlanOptions& o) {
   if (!gate) return gate_exit;
 
   if (!o.out.empty()) {
-    std::ofstream f(o.out, std::ios::binary | std::ios::trunc);
-    f << planner::render_json(plan);
-    if (!f.good()) {
-      std::cerr << "mirror plan: cannot write " << o.out << "\n";
+    // A plan names what was observed; a value that is a resolved secret is never written out.
+    const std::string json = planner::render_json(plan);
+    const std::string redacted = redact(json);
+    if (redacted != json) {
+      std::cerr
+          << "mirror plan: the plan contained a secret value (a value resolved from ${env:} or ${file:});"
+             " it is saved as \""
+          << kRedacted
+          << "\", so `mirror apply` will refuse this file as edited.\n"
+             "  hint: find which topic config or name holds the secret and change it\n";
+    }
+    if (auto err = write_private_atomically(o.out, redacted)) {
+      std::cerr << "mirror plan: cannot save the plan to " << o.out << ": " << *err << "\n";
       return kExitError;
     }
   }
@@ -106,18 +181,21 @@ int run_plan(const PlanOptions& o) {
 }
 
 int run_show(const ShowOptions& o) {
-  std::ifstream f(o.file, std::ios::binary);
-  if (!f) {
-    std::cerr << "mirror show: cannot read " << o.file << " (does it exist?)\n";
+  auto text = read_plan_file(o.file);
+  if (!text) {
+    std::cerr << "mirror show: cannot read " << o.file << ": " << text.error() << "\n";
     return kExitError;
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  auto plan = planner::parse_json(ss.str());
+  auto plan = planner::parse_json(*text);
   if (!plan) {
     std::cerr << "mirror show: " << o.file << ": " << plan.error()
               << "\n  hint: pass a file written by `mirror plan --out FILE`\n";
     return kExitError;
+  }
+  if (planner::plan_fingerprint(*plan) != plan->fingerprint) {
+    std::cerr << "mirror show: warning: " << o.file
+              << ": its fingerprint does not match its actions: the file was edited after mirror made it "
+                 "(mirror apply refuses it)\n";
   }
   std::cout << render(*plan, o.format);
   return kExitOk;
