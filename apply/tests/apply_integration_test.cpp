@@ -12,9 +12,11 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "kafka/admin.h"
+#include "planner/render.h"
 #include "state/lease.h"
 #include "state/state.h"
 
@@ -220,6 +222,104 @@ TEST_F(ApplyE2E, StalePlanIsRefusedAndNamesWhatChanged) {
   EXPECT_NE(apply.out.find("5000"), std::string::npos) << apply.out;  // what it is now
 }
 
+// A saved plan is evidence of what was reviewed, never instructions: a file edited after it was made
+// (more partitions, an extra ACL granting ALL on the CLUSTER, an action left out) is refused with exit 4
+// naming the difference, and nothing changes, whether or not the editor recomputed the fingerprint. The
+// unedited file still applies. The file itself is private (0600).
+TEST_F(ApplyE2E, EditedPlanFileIsRefusedAndNothingChanges) {
+  ASSERT_EQ(run("apply " + spec() + " --auto-approve").code, 0);
+  auto a = admin("A");
+  ASSERT_TRUE(a.create_partitions({{.topic = prefix_ + ".orders", .total_count = 6}}).ok());
+  std::this_thread::sleep_for(1s);
+  CliRun plan = run("plan " + spec() + " --out " + plan_file() + " --detailed-exitcode");
+  ASSERT_EQ(plan.code, 2) << plan.out;
+  EXPECT_EQ(fs::status(plan_file()).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  std::stringstream text;
+  text << std::ifstream(plan_file(), std::ios::binary).rdbuf();
+  auto parsed = planner::parse_json(text.str());
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  const planner::Plan saved = *parsed;
+  const std::string target = "A." + prefix_ + ".orders";
+  auto partitions_action = std::find_if(saved.actions.begin(), saved.actions.end(), [&](const auto& x) {
+    return x.kind == planner::ActionKind::create_partitions && x.resource == target;
+  });
+  ASSERT_NE(partitions_action, saved.actions.end()) << plan.out;
+  const size_t at = static_cast<size_t>(partitions_action - saved.actions.begin());
+
+  const std::string edited_file = (dir_ / "edited.json").string();
+  auto apply_edited = [&](const std::function<void(planner::Plan&)>& edit, bool refingerprint) {
+    planner::Plan p = saved;
+    edit(p);
+    if (refingerprint) p.fingerprint = planner::plan_fingerprint(p);
+    std::ofstream(edited_file, std::ios::binary | std::ios::trunc) << planner::render_json(p);
+    return run("apply " + spec() + " " + edited_file);
+  };
+  auto more_partitions = [&](planner::Plan& p) { p.actions[at].after["partitions"] = 12; };
+
+  // Edited, fingerprint left as it was: refused before the clusters are even read.
+  CliRun stale = apply_edited(more_partitions, false);
+  EXPECT_EQ(stale.code, 4) << stale.out;
+  EXPECT_NE(stale.out.find("the plan file was edited after it was made"), std::string::npos) << stale.out;
+
+  // Edited with a recomputed fingerprint: the fresh plan disagrees, action by action.
+  CliRun more = apply_edited(more_partitions, true);
+  EXPECT_EQ(more.code, 4) << more.out;
+  EXPECT_NE(more.out.find("create_partitions B:" + target + ": saved after {\"partitions\":12}, now " +
+                          "{\"partitions\":6}"),
+            std::string::npos)
+      << more.out;
+
+  CliRun acl = apply_edited(
+      [&](planner::Plan& p) {
+        const planner::Acl grant{"CLUSTER", "kafka-cluster", "LITERAL", "User:mallory", "*", "ALL", "ALLOW"};
+        p.actions.push_back({planner::ActionKind::create_acl, prefix_, "B", grant.str(), nullptr,
+                             planner::acl_json(grant), ""});
+        ++p.summary.create;
+      },
+      true);
+  EXPECT_EQ(acl.code, 4) << acl.out;
+  EXPECT_NE(acl.out.find("create_acl B:ALLOW User:mallory ALL on CLUSTER kafka-cluster (LITERAL, host *): in "
+                         "the saved plan but not needed now"),
+            std::string::npos)
+      << acl.out;
+
+  CliRun fewer = apply_edited(
+      [&](planner::Plan& p) {
+        p.actions.erase(p.actions.begin() + static_cast<long>(at));
+        --p.summary.update;
+      },
+      true);
+  EXPECT_EQ(fewer.code, 4) << fewer.out;
+  EXPECT_NE(fewer.out.find("create_partitions B:" + target + ": needed now but not in the saved plan"),
+            std::string::npos)
+      << fewer.out;
+
+  for (const CliRun* r : {&stale, &more, &acl, &fewer}) {
+    EXPECT_NE(r->out.find("nothing was changed"), std::string::npos) << r->out;
+    EXPECT_EQ(r->out.find("\"event\":\"mirror.apply.action\""), std::string::npos) << r->out;
+  }
+  auto b = admin("B");
+  auto partitions_on_b = [&]() -> size_t {
+    auto topics = b.list_topics();
+    if (!topics) return 0;
+    for (const auto& t : *topics) {
+      if (t.name == target) return t.partitions.size();
+    }
+    return 0;
+  };
+  EXPECT_EQ(partitions_on_b(), 3u);
+  if (auto grants = b.describe_acls({.principal = "User:mallory"}); grants.ok()) {
+    EXPECT_TRUE(grants->empty());
+  }
+
+  // The file as mirror wrote it applies, and does what it showed.
+  CliRun good = run("apply " + spec() + " " + plan_file());
+  EXPECT_EQ(good.code, 0) << good.out;
+  EXPECT_EQ(partitions_on_b(), 6u);
+}
+
 TEST_F(ApplyE2E, DriftIsDetectedAndUnownedSettingsSurvive) {
   ASSERT_EQ(run("apply " + spec() + " --auto-approve").code, 0);
   auto b = admin("B");
@@ -373,7 +473,8 @@ TEST_F(ApplyE2E, PartialFailureIsReportedAndARerunConverges) {
                           << "\n    source: A\n    target: B\n    replication_factor: 1\n"
                              "    topics: {include: [\""
                           << prefix_ << "\\\\..*\"]}\n";
-  CliRun partial = run("apply -c " + bob_spec + " --auto-approve", "MIRROR_TEST_BOB=bob-secret");
+  CliRun partial = run("apply -c " + bob_spec + " --auto-approve",
+                       "MIRROR_TEST_BOB=bob-secret MIRROR_ALLOW_ENV=MIRROR_TEST_BOB");
   EXPECT_EQ(partial.code, 1) << partial.out;
   EXPECT_NE(partial.out.find("ok      create_topic B:A." + prefix_ + ".orders"), std::string::npos)
       << partial.out;
