@@ -558,9 +558,12 @@ std::optional<std::string> changed_topic(const Action& a) {
   }
 }
 
+// The first pattern that matches the name. A pattern that gives up on the name (PCRE2's limits) counts
+// as matching: these lists say what a rule protects or requires, so an unknown answer must not let a
+// resource escape the rule (fail closed).
 const spec::Pattern* first_match(const std::vector<spec::Pattern>& patterns, const std::string& name) {
   for (const auto& p : patterns) {
-    if (p.matches(name)) return &p;
+    if (p.match(name) != spec::Match::no) return &p;
   }
   return nullptr;
 }

@@ -293,6 +293,17 @@ TEST(ProtectedTopics, AnyChangeToAMatchingTopicOrItsAclsFails) {
   for (const auto& r : rs) EXPECT_FALSE(r.passed);
 }
 
+// A protecting pattern that gives up on a name (PCRE2's limits) protects it: an unknown answer must not
+// let a change through.
+TEST(ProtectedTopics, APatternThatHitsTheRegexLimitProtects) {
+  const std::string hostile = std::string(30, 'a') + "!";
+  const auto s = spec_with(kFlow, "  - rule: protected-topics\n    topics: [\"A\\\\.(a+)+$\"]\n");
+  const auto rs = run(s, states({ClusterBuilder("A").topic(hostile, 1), target()}));
+  ASSERT_EQ(rs.size(), 1u) << dump(rs);
+  EXPECT_FALSE(rs[0].passed);
+  EXPECT_EQ(rs[0].resource, "B:A." + hostile);
+}
+
 TEST(ProtectedTopics, PassesWhenNoMatchingTopicChanges) {
   const auto s = spec_with(kFlow, "  - rule: protected-topics\n    topics: [\"A\\\\.payments\"]\n");
   const auto r = only(run(s, states({ClusterBuilder("A").topic("orders", 1), target()})));
