@@ -530,7 +530,8 @@ class Fields {
   Fields(const Json& o, std::string path, std::initializer_list<const char*> known)
       : o_(o), path_(std::move(path)) {
     if (!o.is_object()) malformed(path_ + " must be an object, not " + type_of(o));
-    for (const auto& [k, v] : o.items()) {
+    for (auto it = o.begin(); it != o.end(); ++it) {
+      const std::string& k = it.key();
       if (std::none_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) {
         malformed(path_ + " has an unknown field \"" + escape_text(k) + "\"");
       }

@@ -48,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto again = parse_json(json);
   if (!again) broken("render_json wrote a plan that parse_json refuses", again.error() + "\n" + json);
   const std::string twice = render_json(*again);
-  if (twice != json) broken("render_json(parse_json(render_json(p))) differs from render_json(p)", json + "\n" + twice);
+  if (twice != json)
+    broken("render_json(parse_json(render_json(p))) differs from render_json(p)", json + "\n" + twice);
   return 0;
 }
