@@ -311,10 +311,11 @@ int run_apply(const ApplyOptions& o) {
   for (const auto& out : report.outcomes) {
     (out.ok ? ok : failed)++;
     std::cout << (out.ok ? st.green("  ok      ") : st.red("  FAILED  ")) << key(*out.action);
-    if (!out.ok) std::cout << "\n            " << out.error;
+    if (!out.ok) std::cout << "\n            " << planner::escape_text(out.error);
     std::cout << "\n";
   }
-  for (const auto& e : report.state_errors) std::cout << st.red("  FAILED  ") << e << "\n";
+  for (const auto& e : report.state_errors)
+    std::cout << st.red("  FAILED  ") << planner::escape_text(e) << "\n";
   std::cout << "\nApply " << (report.ok() ? "complete" : "incomplete") << ": " << ok << " succeeded, "
             << failed << " failed.";
   if (!report.ok()) std::cout << " Fix the cause and run apply again: it converges.";
