@@ -229,6 +229,9 @@ Result<kafka::ClientConfig, std::string> client_config(const spec::Cluster& clus
     // (literal or not) and every value read from a reference never appears in mirror's output.
     const bool names_a_place = k.ends_with(".location") || k.ends_with(".keytab") || k.ends_with(".url");
     if (referenced || (is_secret_property(k) && !names_a_place)) register_secret(*r);
+    if (auto problem = spec::check_property_value(k, *r, settings)) {
+      return fail(v.where.str() + ": error: " + *problem + " in cluster " + cluster.alias);
+    }
     if (spec::is_file_location_property(k)) {
       if (auto problem = spec::check_location(k, *r)) {
         return fail(v.where.str() + ": error: " + *problem + " in cluster " + cluster.alias);

@@ -482,6 +482,13 @@ bool check_property_value(Parser& p, const YAML::Node& n, const std::string& pro
                     "sasl.oauthbearer.client.secret, ...): write this value literally");
     return false;
   }
+  if (refs.empty()) {
+    if (auto problem = check_property_value(prop, val.raw, p.settings())) {
+      p.error(n, *problem + " in cluster " + alias,
+              "remove it, or have the operator allow it in mirror's environment (docs/security.md)");
+      return false;
+    }
+  }
   if (refs.empty() && is_file_location_property(prop)) {
     if (auto problem = check_location(prop, val.raw, /*follow_links=*/false)) {
       p.error(n, *problem + " in cluster " + alias,

@@ -207,6 +207,7 @@ OperatorSettings OperatorSettings::from(
   if (auto v = get("MIRROR_ALLOW_ENV")) s.allow_env = split(*v, ",");
   if (auto v = get("MIRROR_ALLOW_FILES")) s.allow_files = split(*v, ",:");
   if (auto v = get("MIRROR_ALLOW_BOOTSTRAP")) s.allow_bootstrap = split(*v, ",");
+  if (auto v = get("MIRROR_ALLOW_URLS")) s.allow_urls = split(*v, ",");
   return s;
 }
 
@@ -219,6 +220,39 @@ OperatorSettings OperatorSettings::from_environment() {
 }
 
 std::span<const std::string_view> allowed_client_properties() { return sorted_allowed(); }
+
+std::optional<std::string> check_property_value(std::string_view name, std::string_view value,
+                                                const OperatorSettings& settings) {
+  auto lower = [](std::string_view v) {
+    std::string s(v);
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const bool operator_allowed = settings.allow_client_properties.count(std::string(name)) > 0;
+  if (!operator_allowed) {
+    if (name == "enable.ssl.certificate.verification" && lower(value) != "true") {
+      return "client property " + std::string(name) +
+             " turns off the verification of the brokers' TLS certificates, which only the operator may "
+             "allow (MIRROR_ALLOW_CLIENT_PROPERTIES=" +
+             std::string(name) + ")";
+    }
+    if (name == "ssl.endpoint.identification.algorithm" && lower(value) == "none") {
+      return "client property " + std::string(name) +
+             " turns off the check that a broker's certificate names its host, which only the operator may "
+             "allow (MIRROR_ALLOW_CLIENT_PROPERTIES=" +
+             std::string(name) + ")";
+    }
+  }
+  if (name.ends_with(".url") && settings.allow_urls) {
+    const bool ok = std::any_of(settings.allow_urls->begin(), settings.allow_urls->end(),
+                                [&](const std::string& prefix) { return value.starts_with(prefix); });
+    if (!ok) {
+      return "client property " + std::string(name) +
+             " names a URL this runner's MIRROR_ALLOW_URLS does not allow (it would receive credentials)";
+    }
+  }
+  return std::nullopt;
+}
 
 PropertyCheck check_client_property(std::string_view name, const OperatorSettings& settings) {
   using V = PropertyCheck::Verdict;

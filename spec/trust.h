@@ -12,6 +12,9 @@
 //   MIRROR_ALLOW_BOOTSTRAP=host:port,*.corp:9093  the brokers a cluster may name (* matches any run of
 //                                             characters, case-insensitively; a scheme such as SSL:// is
 //                                             ignored); unset: any
+//   MIRROR_ALLOW_URLS=https://login.corp/,...  prefixes the URL-valued properties (*.url, e.g. the OIDC
+//                                             token endpoint, which receives the client secret) must
+//                                             start with; unset: any
 // A variable set to an empty value counts as unset.
 //
 // The functions below are pure apart from check_file_reference and check_location (which look at the
@@ -40,6 +43,8 @@ struct OperatorSettings {
   std::vector<std::string> allow_files;           // MIRROR_ALLOW_FILES: directories
   // MIRROR_ALLOW_BOOTSTRAP: host:port patterns; nullopt when unset (any broker).
   std::optional<std::vector<std::string>> allow_bootstrap;
+  // MIRROR_ALLOW_URLS: URL prefixes; nullopt when unset (any URL).
+  std::optional<std::vector<std::string>> allow_urls;
 
   // Reads the four variables through `getenv` (injectable for tests).
   static OperatorSettings from(const std::function<std::optional<std::string>(const char* name)>& getenv);
@@ -66,6 +71,13 @@ PropertyCheck check_client_property(std::string_view name, const OperatorSetting
 
 // The built-in allowlist, sorted (for "did you mean" hints).
 std::span<const std::string_view> allowed_client_properties();
+
+// A value the spec may not give an allowed property without the operator: one that turns off TLS
+// verification (enable.ssl.certificate.verification other than true, ssl.endpoint.identification.algorithm
+// none) unless the operator lists the property in MIRROR_ALLOW_CLIENT_PROPERTIES, or a URL property (*.url)
+// outside MIRROR_ALLOW_URLS. The message names the property, never the value; nullopt when fine.
+std::optional<std::string> check_property_value(std::string_view name, std::string_view value,
+                                                const OperatorSettings& settings);
 
 // Properties that name a file librdkafka reads: *.location, sasl.kerberos.keytab.
 bool is_file_location_property(std::string_view name);

@@ -117,6 +117,41 @@ TEST(ClientProperties, TheOperatorCanAllowOneOutsideTheSpec) {
   EXPECT_FALSE(other.spec.has_value());
 }
 
+TEST(ClientProperties, TurningOffTlsVerificationNeedsTheOperator) {
+  auto off = load(with_client("      enable.ssl.certificate.verification: \"false\"\n"));
+  EXPECT_TRUE(has(only_error(off),
+                  "t.yaml:6:44: client property enable.ssl.certificate.verification turns "
+                  "off the verification of the brokers' TLS certificates"))
+      << only_error(off);
+  auto host = load(with_client("      ssl.endpoint.identification.algorithm: none\n"));
+  EXPECT_TRUE(has(only_error(host), "ssl.endpoint.identification.algorithm turns off the check"));
+  // Turning them on (or leaving the default) is fine; the operator can allow turning them off.
+  EXPECT_TRUE(load(with_client("      enable.ssl.certificate.verification: \"true\"\n"
+                               "      ssl.endpoint.identification.algorithm: https\n"))
+                  .spec.has_value());
+  const auto settings =
+      settings_from({{"MIRROR_ALLOW_CLIENT_PROPERTIES", "enable.ssl.certificate.verification"}});
+  EXPECT_TRUE(
+      load(with_client("      enable.ssl.certificate.verification: \"false\"\n"), settings).spec.has_value());
+}
+
+TEST(ClientProperties, UrlPropertiesFollowMirrorAllowUrls) {
+  const std::string spec = with_client(
+      "      sasl.mechanism: OAUTHBEARER\n"
+      "      sasl.oauthbearer.token.endpoint.url: https://evil.example/token\n");
+  EXPECT_TRUE(load(spec).spec.has_value());  // unset: any URL
+  const auto settings = settings_from({{"MIRROR_ALLOW_URLS", "https://login.corp.example/"}});
+  auto r = load(spec, settings);
+  EXPECT_TRUE(has(only_error(r),
+                  "sasl.oauthbearer.token.endpoint.url names a URL this runner's "
+                  "MIRROR_ALLOW_URLS does not allow"))
+      << only_error(r);
+  EXPECT_FALSE(has(only_error(r), "evil.example"));
+  EXPECT_EQ(
+      check_property_value("sasl.oauthbearer.token.endpoint.url", "https://login.corp.example/t", settings),
+      std::nullopt);
+}
+
 TEST(ClientProperties, OrdinaryReplicationSettingsAreAccepted) {
   auto r =
       load(with_client("      security.protocol: SASL_SSL\n"
