@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cmd/exit_codes.h"
+#include "planner/render.h"
 #include "policies/trusted.h"
 #include "spec/git.h"
 #include "spec/load.h"
@@ -139,8 +140,10 @@ void report_blocked(const Gate& gate, const std::string& command, const std::str
             << consequence << "\n";
   std::set<std::string> soft;
   for (const auto& r : b) {
-    std::cerr << "  " << r.level << " " << r.rule << (r.resource.empty() ? "" : " on " + r.resource) << ": "
-              << r.message << "\n";
+    // Resources and messages quote names read from the clusters: printed escaped, like every plan.
+    std::cerr << "  " << r.level << " " << r.rule
+              << (r.resource.empty() ? "" : " on " + planner::escape_text(r.resource)) << ": "
+              << planner::escape_text(r.message) << "\n";
     if (r.level == "soft-mandatory") soft.insert(r.rule);
   }
   if (!soft.empty()) {
