@@ -417,8 +417,12 @@ ClientTranslation translate_client(std::string_view alias, const std::map<std::s
   if (auto s = take("ssl.endpoint.identification.algorithm")) {
     const std::string v = lower(s->value);
     if (v.empty())
-      set("ssl.endpoint.identification.algorithm", *s, "none", false, "",
-          s->where() + " is empty: no host name check");
+      // Turning the check off is the operator's decision for mirror (spec/trust.h), not the spec's.
+      note(s->where() +
+           " is empty: MM2 did not check that a broker's certificate names its host; mirror does (https). "
+           "Only the operator can turn the check off (MIRROR_ALLOW_CLIENT_PROPERTIES="
+           "ssl.endpoint.identification.algorithm, then ssl.endpoint.identification.algorithm: none under "
+           "client)");
     else if (v == "https")
       set("ssl.endpoint.identification.algorithm", *s, "https", false, "");
     else
