@@ -76,7 +76,9 @@ std::optional<PartitionProgress> progress_from_json(std::string_view text, std::
   if (!get(*j, "flow", p.flow, reason) || !get(*j, "source_topic", p.source_topic, reason) ||
       !get(*j, "partition", p.partition, reason, 0) || !get(*j, "target_topic", p.target_topic, reason) ||
       !get(*j, "next_offset", next_offset, reason, 0) ||
-      !get(*j, "next_target_offset", next_target_offset, reason, 0) ||
+      // Older engines did not write next_target_offset; it is derived from the map, so its absence
+      // is no reason to forget a partition's progress (which would copy it again from the start).
+      (j->contains("next_target_offset") && !get(*j, "next_target_offset", next_target_offset, reason, 0)) ||
       !get(*j, "skipped", p.skipped, reason, 0) || !get(*j, "updated_at", p.updated_at, reason) ||
       !get(*j, "offset_map", map_text, reason, kMaxRecordBytes)) {
     return bad();
@@ -100,7 +102,7 @@ std::optional<PartitionProgress> progress_from_json(std::string_view text, std::
     reason = "next_offset disagrees with the offset map";
     return bad();
   }
-  if (p.map.next_down() != next_target_offset) {
+  if (j->contains("next_target_offset") && p.map.next_down() != next_target_offset) {
     reason = "next_target_offset disagrees with the offset map";
     return bad();
   }
