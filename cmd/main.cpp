@@ -12,8 +12,10 @@
 #include "cmd/run.h"
 #include "cmd/status.h"
 #include "cmd/validate.h"
+#include "common/git_commit.h"
 #include "common/redact.h"
 #include "common/version.h"
+#include "kafka/client_config.h"
 
 int main(int argc, char** argv) {
   // Every resolved secret is registered as it is resolved; from here on nothing printed can show one.
@@ -22,7 +24,9 @@ int main(int argc, char** argv) {
       "mirror keeps Kafka clusters in sync the GitOps way: plan the difference between a replication\n"
       "spec in git and the live clusters, apply it, and run the replication engine.",
       "mirror"};
-  app.set_version_flag("--version", std::string("mirror ") + mirror::kVersion);
+  app.set_version_flag("--version", std::string("mirror ") + mirror::kVersion + " (commit " +
+                                        mirror::kGitCommit + ", librdkafka " +
+                                        mirror::kafka::librdkafka_version() + ")");
   app.footer(
       "Exit codes: 0 success, 1 error, 2 changes present (plan --detailed-exitcode), 3 denied by a\n"
       "policy, 4 saved plan is stale, 64 usage error.\n"

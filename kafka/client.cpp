@@ -11,6 +11,8 @@ std::string ClientConfig::label() const {
   return alias + " (" + bootstrap + ")";
 }
 
+std::string librdkafka_version() { return rd_kafka_version_str(); }
+
 namespace detail {
 namespace {
 

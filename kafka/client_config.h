@@ -29,4 +29,7 @@ struct ClientConfig {
   std::string label() const;
 };
 
+// The librdkafka release this binary runs with, as librdkafka itself reports it ("2.12.1").
+std::string librdkafka_version();
+
 }  // namespace mirror::kafka
