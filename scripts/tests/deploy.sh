@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks deploy/ (deploy/README.md): what users deploy mirror with.
 #
-#   deploy.sh container              hadolint on deploy/container/Dockerfile (and that it finds a known fault)
+#   deploy.sh container MIRROR       hadolint on deploy/container/Dockerfile (and that it finds a known fault);
+#                                    the image installs the package of every library MIRROR links
 #   deploy.sh helm MIRROR            helm lint; helm template with each deploy/helm/mirror/ci/*.yaml and
 #                                    deploy/kubernetes/values.yaml; kubeconform -strict on the output against
 #                                    Kubernetes' own schemas; the chart's promises (replicas, probes,
@@ -70,6 +71,7 @@ PY
 }
 
 check_container() {
+  local mirror=$1
   need hadolint
   local out
   if out=$("$bin/hadolint" --failure-threshold info "$repo/deploy/container/Dockerfile" 2>&1); then
@@ -89,6 +91,21 @@ check_container() {
     grep -q '^ENTRYPOINT \["/usr/bin/mirror", "run"' "$repo/deploy/container/Dockerfile" &&
     ok "the Dockerfile runs mirror run as uid 10001 with a HEALTHCHECK on /healthz" ||
     fail "the Dockerfile runs mirror run as uid 10001 with a HEALTHCHECK on /healthz"
+  # every library the binary links directly comes from a package the image installs (or that
+  # debian:12-slim has: the C and C++ runtimes)
+  local lib path pkg missing="" listed
+  listed=$(sed -n '/apt-get install/,/rm -rf/p' "$repo/deploy/container/Dockerfile" | grep -oE '^ +[a-z0-9][a-z0-9.+-]+ \\$' | awk '{print $1}')
+  for lib in $(readelf -d "$mirror" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    [[ $lib == ld-linux* ]] && continue  # the dynamic loader, libc6's
+    path=$(ldd "$mirror" | awk -v l="$lib" '$1 == l {print $3}')
+    [[ -n $path ]] || { missing+=" $lib(not found by ldd)"; continue; }
+    # dpkg knows the file by the name its package installed (merged /usr: /lib or /usr/lib, the link or its target)
+    pkg=$( { dpkg -S "$path" || dpkg -S "$(realpath "$path")" || dpkg -S "/usr$path" || dpkg -S "$(dirname "$path")/$(basename "$(realpath "$path")")"; } 2>/dev/null | head -n1 | cut -d: -f1 || true)
+    case $pkg in libc6 | libstdc++6 | libgcc-s1) continue ;; esac
+    grep -qx "$pkg" <<<"$listed" || missing+=" $lib($pkg)"
+  done
+  [[ -z $missing ]] && ok "the image installs the package of every library $(basename "$mirror") links ($(wc -l <<<"$listed") packages)" ||
+    fail "the Dockerfile installs the packages of these libraries:$missing"
 }
 
 kubeconform_check() {  # NAME FILE
@@ -417,12 +434,12 @@ PY
 cmd=${1:-}
 shift || true
 case $cmd in
-  container) check_container ;;
+  container) check_container "$(realpath "$1")" ;;
   helm) check_helm "$(realpath "$1")" ;;
   systemd) check_systemd "$(realpath "$1")" ;;
   dashboard) check_dashboard ;;
   scrape) check_scrape "$(realpath "$1")" "$(realpath "$2")" "$(realpath "$3")" ;;
-  *) echo "usage: deploy.sh container | helm MIRROR | systemd MIRROR | dashboard | scrape MIRROR BENCH_IO BENCH_LOAD" >&2; exit 64 ;;
+  *) echo "usage: deploy.sh container MIRROR | helm MIRROR | systemd MIRROR | dashboard | scrape MIRROR BENCH_IO BENCH_LOAD" >&2; exit 64 ;;
 esac
 [[ $failures == 0 ]] || { echo "deploy.sh $cmd: $failures check(s) failed"; exit 1; }
 echo "deploy.sh $cmd: all checks passed"
