@@ -106,6 +106,28 @@ check_container() {
   done
   [[ -z $missing ]] && ok "the image installs the package of every library $(basename "$mirror") links ($(wc -l <<<"$listed") packages)" ||
     fail "the Dockerfile installs the packages of these libraries:$missing"
+
+  # The image's and the chart's runtime assumptions for `--git` specs: a user with no home directory,
+  # MIRROR_GIT_CACHE below a world-writable setgid volume (an emptyDir with fsGroup). Needs root to
+  # switch to an unprivileged uid.
+  if [[ $(id -u) != 0 ]] || ! command -v setpriv >/dev/null; then
+    echo "note: not root (or no setpriv): the --git cache check as uid 10001 is left out"
+    return
+  fi
+  mkdir -p "$TMP/volume" "$TMP/origin"
+  chmod 2777 "$TMP/volume"
+  chmod 755 "$TMP"
+  cp "$repo/examples/specs/local-demo.yaml" "$TMP/origin/mirror.yaml"
+  git -C "$TMP/origin" init -q && git -C "$TMP/origin" add mirror.yaml &&
+    git -C "$TMP/origin" -c user.email=deploy@test -c user.name=deploy commit -qm spec
+  chown -R 10001:10001 "$TMP/origin"  # git refuses repositories of other users
+  cp "$mirror" "$TMP/mirror" && chmod 755 "$TMP/mirror"
+  if out=$(cd / && setpriv --reuid 10001 --regid 10001 --clear-groups env -i PATH=/usr/bin:/bin HOME=/nonexistent \
+    MIRROR_GIT_CACHE="$TMP/volume/git" "$TMP/mirror" validate --git "file://$TMP/origin" --ref HEAD --path mirror.yaml 2>&1); then
+    ok "as uid 10001 without a home, a --git spec is cached in a world-writable volume (the chart's emptyDir)"
+  else
+    fail "as uid 10001 without a home, a --git spec is cached in a world-writable volume" "$out"
+  fi
 }
 
 kubeconform_check() {  # NAME FILE
