@@ -52,3 +52,13 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 include(CPack)
 
+# ---- the clean-room check (scripts/clean-room, docs/install.md) -------------------------------------
+# A brand-new Debian 12 root gets only the README's prerequisites, runs scripts/install-deps and the build,
+# then the .deb is installed in a second fresh root and run there (plan against the local clusters, hence
+# the kafka fixture). Exit 77 = cannot run here (not root, no passwordless sudo): reported as skipped.
+# Not in sanitizer or fuzz builds: it builds its own, and one run per scripts/test is enough.
+if(MIRROR_BUILD_TESTS AND NOT MIRROR_SANITIZE AND NOT MIRROR_FUZZ)
+  add_test(NAME cleanroom COMMAND "${PROJECT_SOURCE_DIR}/scripts/clean-room")
+  set_tests_properties(cleanroom PROPERTIES LABELS cleanroom TIMEOUT 5400 SKIP_RETURN_CODE 77
+                       FIXTURES_REQUIRED kafka)
+endif()
