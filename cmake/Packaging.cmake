@@ -59,6 +59,6 @@ include(CPack)
 # Not in sanitizer or fuzz builds: it builds its own, and one run per scripts/test is enough.
 if(MIRROR_BUILD_TESTS AND NOT MIRROR_SANITIZE AND NOT MIRROR_FUZZ)
   add_test(NAME cleanroom COMMAND "${PROJECT_SOURCE_DIR}/scripts/clean-room")
-  set_tests_properties(cleanroom PROPERTIES LABELS cleanroom TIMEOUT 5400 SKIP_RETURN_CODE 77
+  set_tests_properties(cleanroom PROPERTIES LABELS cleanroom TIMEOUT 5400 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE
                        FIXTURES_REQUIRED kafka)
 endif()
