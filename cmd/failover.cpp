@@ -12,6 +12,7 @@
 #include "observe/observe.h"
 #include "offsets/mm2_format.h"
 #include "planner/group_sync.h"
+#include "planner/render.h"
 #include "state/lease.h"
 #include "state/progress.h"
 #include "state/state.h"
@@ -263,9 +264,13 @@ int run_failover(const FailoverOptions& o) {
       }
       const bool plain =
           p.decision == planner::GroupDecision::write || p.decision == planner::GroupDecision::in_sync;
-      rows.push_back({first ? r.group : "", tp(p.topic, p.partition), std::to_string(p.source_offset),
+      // Group and topic names (and details quoting them) come from the clusters: escaped for the terminal.
+      rows.push_back({first ? planner::escape_text(r.group) : "",
+                      planner::escape_text(tp(p.topic, p.partition)), std::to_string(p.source_offset),
                       num(resume), unmirrored, first ? result : "",
-                      plain ? "" : std::string(planner::group_decision_name(p.decision)) + ": " + p.detail});
+                      plain ? ""
+                            : std::string(planner::group_decision_name(p.decision)) + ": " +
+                                  planner::escape_text(p.detail)});
       first = false;
     }
   }

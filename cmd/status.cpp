@@ -1,5 +1,7 @@
 #include "cmd/status.h"
 
+#include "planner/render.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -17,6 +19,9 @@ namespace mirror::cmd {
 
 namespace {
 using Json = nlohmann::ordered_json;
+
+// A string from the clusters or mirror's state, as text output shows it: control characters escaped.
+std::string shown(const Json& j) { return planner::escape_text(j.get<std::string>()); }
 
 // Records on the source not (yet) on the target, per mirrored topic: the sum over partitions of the
 // source's high watermark minus the target's. It is exact once the engine copies partition by partition
@@ -195,24 +200,24 @@ int run_status(const StatusOptions& o) {
     return kExitOk;
   }
   for (const auto& f : flows) {
-    std::cout << "flow " << f["flow"].get<std::string>() << " (" << f["source"].get<std::string>() << " -> "
-              << f["target"].get<std::string>() << ")\n";
+    std::cout << "flow " << shown(f["flow"]) << " (" << shown(f["source"]) << " -> " << shown(f["target"])
+              << ")\n";
     if (f["applied"].is_null()) {
       std::cout << "  applied:  never (run mirror plan, then mirror apply)\n";
     } else {
       const Json& a = f["applied"];
-      std::cout << "  applied:  revision " << a["revision"].get<std::string>()
+      std::cout << "  applied:  revision " << shown(a["revision"])
                 << (a["current"].get<bool>() ? " (matches the spec)"
                                              : " (the spec has changed since: plan and apply)")
-                << "\n            " << a["applied_at"].get<std::string>() << " by "
-                << a["applied_by"].get<std::string>() << ", from " << a["spec_source"].get<std::string>()
+                << "\n            " << shown(a["applied_at"]) << " by " << shown(a["applied_by"]) << ", from "
+                << shown(a["spec_source"])
                 << (a["spec_commit"].is_null() ? std::string()
-                                               : " at " + a["spec_commit"].get<std::string>().substr(0, 12))
+                                               : " at " + shown(a["spec_commit"]).substr(0, 12))
                 << "\n            manages " << a["managed_topics"].get<size_t>() << " topic(s), "
                 << a["managed_acls"].get<size_t>() << " ACL(s)\n";
       for (const auto& ov : a["policy_overrides"]) {
-        std::cout << "            policy override: " << ov["rule"].get<std::string>()
-                  << " (reason: " << ov["reason"].get<std::string>() << ")\n";
+        std::cout << "            policy override: " << shown(ov["rule"])
+                  << " (reason: " << shown(ov["reason"]) << ")\n";
       }
     }
     if (f["engine"].is_null()) {
@@ -221,14 +226,13 @@ int run_status(const StatusOptions& o) {
       const Json& e = f["engine"];
       char rate[32];
       std::snprintf(rate, sizeof rate, "%.0f", e["records_per_second"].get<double>());
-      std::cout << "  engine:   " << e["state"].get<std::string>() << " (" << e["owner"].get<std::string>()
-                << ", last report " << e["updated_at"].get<std::string>()
+      std::cout << "  engine:   " << shown(e["state"]) << " (" << shown(e["owner"]) << ", last report "
+                << shown(e["updated_at"])
                 << (e["stale"].get<bool>() ? "; no report for over a minute: is it still alive?" : "")
                 << ")\n"
                 << "            " << e["records_copied"].get<uint64_t>() << " records copied by it, " << rate
                 << " records/s\n";
-      if (!e["last_error"].is_null())
-        std::cout << "  last error: " << e["last_error"].get<std::string>() << "\n";
+      if (!e["last_error"].is_null()) std::cout << "  last error: " << shown(e["last_error"]) << "\n";
     }
     std::cout << "  lag:      " << f["lag"].get<int64_t>() << " record(s) on the source not yet mirrored\n";
     if (f["skipped_upstream"].get<int64_t>() > 0) {
@@ -236,8 +240,7 @@ int run_status(const StatusOptions& o) {
                 << " record(s) were deleted on the source before they could be mirrored\n";
     }
     for (const auto& t : f["topics"]) {
-      std::cout << "    " << t["source"].get<std::string>() << " -> " << t["target"].get<std::string>()
-                << ": "
+      std::cout << "    " << shown(t["source"]) << " -> " << shown(t["target"]) << ": "
                 << (t["exists"].get<bool>() ? std::to_string(t["lag"].get<int64_t>()) + " behind"
                                             : std::string("target topic missing"))
                 << "\n";
@@ -246,23 +249,23 @@ int run_status(const StatusOptions& o) {
     if (gs.empty()) continue;
     int in_sync = 0, to_sync = 0, in_use = 0;
     for (const auto& g : gs) {
-      const std::string st = g["status"].get<std::string>();
+      const std::string st = shown(g["status"]);
       (st == "skipped_active" ? in_use : st == "sync" ? to_sync : in_sync)++;
     }
     std::cout << "  groups:   " << gs.size() << " (" << in_sync << " in sync, " << to_sync << " to sync, "
-              << in_use << " in use on " << f["target"].get<std::string>() << ")\n";
+              << in_use << " in use on " << shown(f["target"]) << ")\n";
     for (const auto& g : gs) {
-      const std::string st = g["status"].get<std::string>();
-      std::cout << "    " << g["group"].get<std::string>() << ": ";
+      const std::string st = shown(g["status"]);
+      std::cout << "    " << shown(g["group"]) << ": ";
       if (st == "skipped_active") {
-        std::cout << "in use on " << f["target"].get<std::string>() << " (" << g["target_members"].get<int>()
+        std::cout << "in use on " << shown(f["target"]) << " (" << g["target_members"].get<int>()
                   << " member(s)): never synced while consumers run there";
       } else if (st == "sync") {
         std::cout << g["records_behind"].get<int64_t>() << " record(s) behind its translation in "
                   << g["partitions_to_sync"].get<int>() << " partition(s)";
         if (g["partitions_absent_on_target"].get<int>() > 0)
           std::cout << " (" << g["partitions_absent_on_target"].get<int>() << " without an offset on "
-                    << f["target"].get<std::string>() << " yet)";
+                    << shown(f["target"]) << " yet)";
         std::cout << "; the engine syncs it every --group-sync-interval, or mirror apply now";
       } else {
         std::cout << "in sync";

@@ -24,6 +24,7 @@
 #include "offsets/mm2_format.h"
 #include "planner/group_sync.h"
 #include "planner/plan.h"
+#include "planner/render.h"
 #include "state/lease.h"
 #include "state/progress.h"
 #include "state/state.h"
@@ -627,7 +628,8 @@ struct FlowRunner::Session {
       dst.checkpoints = *checkpoints;
       for (const auto& r : planner::group_reports(flow, src, dst)) {
         if (r.status == planner::GroupStatus::skipped_active) {
-          if (announced_skips.insert(r.group).second) log("group " + r.group + ": " + r.reason);
+          if (announced_skips.insert(r.group).second)
+            log("group " + planner::escape_text(r.group) + ": " + planner::escape_text(r.reason));
           continue;
         }
         announced_skips.erase(r.group);
@@ -640,14 +642,15 @@ struct FlowRunner::Session {
         }
         const apply::GroupWriteResult res = apply::write_group_offsets(*gs_dst, target, w);
         if (!res.written) {
-          log("group " + r.group + ": " + res.message);
+          log("group " + planner::escape_text(r.group) + ": " + planner::escape_text(res.message));
           continue;
         }
         for (const auto& o : w.offsets) {
           (*checkpoints)[{flow.source, r.group, o.topic, o.partition}] = {o.source_offset, o.offset};
         }
         runner.metrics_.group_offsets.with({{"flow", flow.name}, {"group", r.group}})->inc(w.offsets.size());
-        if (!res.message.empty()) log("group " + r.group + ": " + res.message);
+        if (!res.message.empty())
+          log("group " + planner::escape_text(r.group) + ": " + planner::escape_text(res.message));
       }
     } catch (const SessionError& e) {
       return e.message;
