@@ -227,8 +227,7 @@ Result<kafka::ClientConfig, std::string> client_config(const spec::Cluster& clus
     if (!r) return fail(spec::format_text(r.error()));
     // File locations and URLs name where a secret is, not the secret; every other secret property's value
     // (literal or not) and every value read from a reference never appears in mirror's output.
-    const bool names_a_place = k.ends_with(".location") || k.ends_with(".keytab") || k.ends_with(".url");
-    if (referenced || (is_secret_property(k) && !names_a_place)) register_secret(*r);
+    if (referenced || (is_secret_property(k) && !spec::names_a_place(k))) register_secret(*r);
     if (auto problem = spec::check_property_value(k, *r, settings)) {
       return fail(v.where.str() + ": error: " + *problem + " in cluster " + cluster.alias);
     }

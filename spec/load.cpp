@@ -533,9 +533,7 @@ void parse_cluster(Parser& p, const YAML::Node& key, const YAML::Node& n, Partia
         if (!check_property_value(p, pv, prop, *val, c.alias)) continue;
         // File locations and URLs (ssl.key.location, sasl.kerberos.keytab, ...token.endpoint.url) name
         // where a secret is, not the secret.
-        const bool names_a_place =
-            prop.ends_with(".location") || prop.ends_with(".keytab") || prop.ends_with(".url");
-        if (is_secret_property(prop) && !names_a_place && !val->raw.empty() && !val->has_references()) {
+        if (is_secret_property(prop) && !names_a_place(prop) && !val->raw.empty() && !val->has_references()) {
           p.warning(
               pv, "client property " + prop + " of cluster " + c.alias + " is a secret written into the spec",
               "use ${env:NAME} or ${file:PATH} so the secret stays out of git");

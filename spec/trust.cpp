@@ -271,6 +271,10 @@ PropertyCheck check_client_property(std::string_view name, const OperatorSetting
   return {V::unknown, ""};
 }
 
+bool names_a_place(std::string_view property) {
+  return property.ends_with(".location") || property.ends_with(".keytab") || property.ends_with(".url");
+}
+
 bool is_file_location_property(std::string_view name) {
   return name.ends_with(".location") || name == "sasl.kerberos.keytab";
 }

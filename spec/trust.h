@@ -79,6 +79,10 @@ std::span<const std::string_view> allowed_client_properties();
 std::optional<std::string> check_property_value(std::string_view name, std::string_view value,
                                                 const OperatorSettings& settings);
 
+// Properties whose value names where a secret is (a file or a URL: *.location, *.keytab, *.url), not the
+// secret itself: a literal value is no secret to warn about or to cut out of output.
+bool names_a_place(std::string_view property);
+
 // Properties that name a file librdkafka reads: *.location, sasl.kerberos.keytab.
 bool is_file_location_property(std::string_view name);
 
