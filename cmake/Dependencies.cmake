@@ -31,6 +31,12 @@ if(NOT RdKafka_FOUND)
     "  see docs/compatibility.md.) It needs: apt-get install libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev")
 endif()
 
+# OpenSSL: librdkafka's TLS; kafka/tls.cpp reads the certificates it refuses, to say why.
+find_package(OpenSSL QUIET)
+if(NOT OpenSSL_FOUND)
+  mirror_missing("OpenSSL" "libssl-dev")
+endif()
+
 find_package(yaml-cpp QUIET)
 if(NOT yaml-cpp_FOUND)
   mirror_missing("yaml-cpp" "libyaml-cpp-dev")

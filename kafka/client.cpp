@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 #include "common/secrets.h"
 #include "kafka/internal.h"
@@ -20,6 +21,14 @@ constexpr std::chrono::milliseconds kPollSlice{100};
 // librdkafka enforces the request timeout itself; our own deadline is a backstop a little later.
 constexpr std::chrono::milliseconds kDeadlineGrace{2000};
 
+Error tls_error(rd_kafka_resp_err_t code, TlsFailure f, const std::string& label) {
+  Error e = make_error(code, std::move(f.message), "", label);
+  e.code = Errc::tls;
+  e.retriable = false;
+  e.advice = std::move(f.advice);
+  return e;
+}
+
 void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* st = static_cast<ClientState*>(opaque);
   auto code = static_cast<rd_kafka_resp_err_t>(err);
@@ -35,7 +44,27 @@ void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     if (!st->auth_failure) st->auth_failure = make_error(code, reason, "", st->label);
   } else {
     st->last_broker_error = reason;
+    if (code == RD_KAFKA_RESP_ERR__SSL || code == RD_KAFKA_RESP_ERR__TRANSPORT) {
+      if (auto t = explain_tls_error(reason ? reason : "", st->tls); t && !st->tls_failure) {
+        st->tls_failure = tls_error(code, std::move(*t), st->label);
+      }
+    }
   }
+}
+
+// librdkafka's certificate check: called for every certificate of the broker's chain with OpenSSL's
+// verdict in *x509_error. The verdict stands (accepted exactly when OpenSSL found no error); we only
+// record why, in words, and make the client's operations fail fast on it.
+int on_certificate(rd_kafka_t*, const char* broker_name, int32_t, int* x509_error, int depth, const char* buf,
+                   size_t size, char* errstr, size_t errstr_size, void* opaque) {
+  if (*x509_error == 0) return 1;
+  auto* st = static_cast<ClientState*>(opaque);
+  TlsFailure f = explain_certificate(*x509_error, depth, reinterpret_cast<const unsigned char*>(buf), size,
+                                     broker_name ? broker_name : "?", st->tls);
+  std::snprintf(errstr, errstr_size, "%s", f.message.c_str());
+  std::lock_guard lock(st->mu);
+  if (!st->tls_failure) st->tls_failure = tls_error(RD_KAFKA_RESP_ERR__SSL, std::move(f), st->label);
+  return 0;
 }
 
 void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
@@ -72,6 +101,7 @@ Result<Client> Client::create(rd_kafka_type_t type, const ClientConfig& config, 
   c.state_ = std::make_unique<ClientState>();
   c.state_->label = config.label();
   c.state_->log = config.log;
+  c.state_->tls = tls_settings(config.properties);
 
   if (config.bootstrap.empty()) {
     Error e;
@@ -109,6 +139,13 @@ Result<Client> Client::create(rd_kafka_type_t type, const ClientConfig& config, 
   rd_kafka_conf_set_opaque(conf.get(), c.state_.get());
   rd_kafka_conf_set_error_cb(conf.get(), on_error);
   rd_kafka_conf_set_log_cb(conf.get(), on_log);
+  if (props["security.protocol"].find("SSL") != std::string::npos ||
+      props["security.protocol"].find("ssl") != std::string::npos) {
+    if (rd_kafka_conf_set_ssl_cert_verify_cb(conf.get(), on_certificate) != RD_KAFKA_CONF_OK) {
+      return fail(
+          config_error(config, "", "", "this librdkafka cannot check TLS certificates (built without SSL)"));
+    }
+  }
   if (configure) configure(conf.get());
 
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr.data(), errstr.size());
@@ -141,7 +178,9 @@ Error Client::timeout_error(std::string_view operation) const {
 
 std::optional<Error> Client::async_failure(std::string_view operation) const {
   std::lock_guard lock(state_->mu);
-  std::optional<Error> e = state_->fatal ? state_->fatal : state_->auth_failure;
+  std::optional<Error> e = state_->fatal          ? state_->fatal
+                           : state_->auth_failure ? state_->auth_failure
+                                                  : state_->tls_failure;
   if (e) e->operation = operation;
   return e;
 }

@@ -11,6 +11,7 @@ const char* errc_name(Errc e) {
     case Errc::transport: return "transport";
     case Errc::timed_out: return "timed_out";
     case Errc::authentication: return "authentication";
+    case Errc::tls: return "tls";
     case Errc::authorization: return "authorization";
     case Errc::not_found: return "not_found";
     case Errc::already_exists: return "already_exists";
@@ -38,6 +39,7 @@ std::string Error::describe() const {
 }
 
 std::string Error::hint() const {
+  if (!advice.empty()) return advice;
   switch (code) {
     case Errc::config:
       return "fix the client properties of this cluster in the spec (see librdkafka's CONFIGURATION.md for "
@@ -50,6 +52,9 @@ std::string Error::hint() const {
     case Errc::authentication:
       return "check the cluster's security.protocol, sasl.mechanism, sasl.username and sasl.password (or TLS "
              "files) in the spec";
+    case Errc::tls:
+      return "check the brokers' certificates and this cluster's ssl.* settings (ssl.ca.location, "
+             "ssl.certificate.location, ssl.key.location) in the spec";
     case Errc::authorization:
       return "grant the principal mirror connects as the ACL this operation needs, or connect as a user that "
              "has it";

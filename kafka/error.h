@@ -12,10 +12,11 @@ namespace mirror::kafka {
 
 enum class Errc {
   ok = 0,
-  config,           // a client property is unknown or has an invalid value
-  transport,        // cannot reach the brokers (refused, DNS, TLS handshake, all brokers down)
-  timed_out,        // the operation did not finish within its deadline
-  authentication,   // SASL / TLS authentication failed
+  config,          // a client property is unknown or has an invalid value
+  transport,       // cannot reach the brokers (refused, DNS, TLS handshake, all brokers down)
+  timed_out,       // the operation did not finish within its deadline
+  authentication,  // SASL authentication failed
+  tls,  // a TLS certificate was refused: the broker's by this client, or this client's by the broker
   authorization,    // the principal lacks an ACL for this operation
   not_found,        // unknown topic, partition, group, ...
   already_exists,   // topic or ACL already exists
@@ -44,6 +45,7 @@ struct Error {
   bool txn_requires_abort = false;  // transactional producer: abort the transaction, then continue
   std::string topic;                // the partition an error of a fetched partition is about
   int32_t partition = -1;
+  std::string advice;  // what to do, when it is more specific than the kind's general hint()
 
   // One line for an operator: what failed, where, why.
   std::string describe() const;

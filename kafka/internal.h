@@ -13,6 +13,7 @@
 #include "kafka/client_config.h"
 #include "kafka/error.h"
 #include "kafka/handles.h"
+#include "kafka/tls.h"
 #include "kafka/types.h"
 
 namespace mirror::kafka::detail {
@@ -30,6 +31,8 @@ struct ClientState {
   std::mutex mu;
   std::optional<Error> auth_failure;  // the first authentication error; operations fail fast on it
   std::optional<Error> fatal;         // rd_kafka_fatal_error() after ERR__FATAL
+  std::optional<Error> tls_failure;   // the first refused certificate (ours or the broker's); fail fast on it
+  TlsSettings tls;                    // this client's TLS settings, for explaining such a failure
   std::string last_broker_error;      // e.g. "Connect to ipv4#127.0.0.1:29092 failed: Connection refused"
   void* user = nullptr;               // the owning wrapper's own state (e.g. the delivery handler)
   std::atomic<int> assignments{0};    // consumers in a group: partitions assigned by a rebalance
