@@ -214,7 +214,8 @@ std::optional<TlsFailure> explain_tls_error(std::string_view reason, const TlsSe
   }
   if (reason.find("wrong version number") != std::string_view::npos ||
       reason.find("packet length too long") != std::string_view::npos ||
-      reason.find("record layer failure") != std::string_view::npos) {
+      reason.find("record layer failure") != std::string_view::npos ||
+      reason.find("connecting to a PLAINTEXT broker listener") != std::string_view::npos) {
     return TlsFailure{"TLS: the broker did not answer with TLS (" + std::string(reason) + ")",
                       "security.protocol says SSL or SASL_SSL, but this port seems to be a PLAINTEXT or "
                       "SASL_PLAINTEXT listener: check the port in bootstrap and security.protocol"};

@@ -140,6 +140,11 @@ TEST(TlsExplain, PlaintextPortSpokenToWithTls) {
   ASSERT_TRUE(f);
   EXPECT_NE(f->message.find("did not answer with TLS"), std::string::npos) << f->message;
   EXPECT_NE(f->advice.find("PLAINTEXT"), std::string::npos);
+  // librdkafka's own guess, when the plaintext listener just closes the connection.
+  EXPECT_TRUE(
+      explain_tls_error("SSL handshake failed: Disconnected: SSL connection closed by peer: connecting to a "
+                        "PLAINTEXT broker listener? (after 0ms in state SSL_HANDSHAKE)",
+                        {}));
 }
 
 }  // namespace
