@@ -78,7 +78,7 @@ port_listening() { [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
 
 # --------------------------------------------------------------------------------------------- setup
 
-for p in $(seq $((19092 + OFFSET)) $((19098 + OFFSET))) $(seq $((29092 + OFFSET)) $((29098 + OFFSET))); do
+for p in $(seq $((19092 + OFFSET)) $((19099 + OFFSET))) $(seq $((29092 + OFFSET)) $((29099 + OFFSET))); do
   if port_listening "$p"; then
     echo "kafka-local-errors: port $p (default ports + offset $OFFSET) is in use; pick another offset:" >&2
     echo "  KAFKA_LOCAL_TEST_PORT_OFFSET=2000 $0" >&2
@@ -186,7 +186,7 @@ expect "7h stop B with nothing set up is harmless" 0 "nothing to stop"
 # A stopped cluster B, faked: what `stop` leaves behind, minus the real metadata.
 mkdir -p "$STATE/B/data" "$STATE/B/logs"
 echo "# fake, written by kafka-local-errors.sh" >"$STATE/B/data/meta.properties"
-echo "listeners=PLAINTEXT://127.0.0.1:$((29092 + OFFSET)),SASL_PLAINTEXT://127.0.0.1:$((29094 + OFFSET)),CONTROLLER://127.0.0.1:$((29093 + OFFSET)),SASL_SSL://127.0.0.1:$((29095 + OFFSET)),SSL://127.0.0.1:$((29096 + OFFSET)),SSL_EXPIRED://127.0.0.1:$((29097 + OFFSET)),SSL_WRONG_HOST://127.0.0.1:$((29098 + OFFSET))" \
+echo "listeners=PLAINTEXT://127.0.0.1:$((29092 + OFFSET)),SASL_PLAINTEXT://127.0.0.1:$((29094 + OFFSET)),CONTROLLER://127.0.0.1:$((29093 + OFFSET)),SASL_SSL://127.0.0.1:$((29095 + OFFSET)),SSL://127.0.0.1:$((29096 + OFFSET)),SSL_EXPIRED://127.0.0.1:$((29097 + OFFSET)),SSL_WRONG_HOST://127.0.0.1:$((29098 + OFFSET)),PROXIED://127.0.0.1:$((29099 + OFFSET))" \
   >"$STATE/B/server.properties"
 run -- status
 expect "7i status shows a stopped cluster as stopped and exits non-zero" nonzero "A: down" "B: stopped" "scripts/kafka-local start B"
