@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "kafka/internal.h"
@@ -292,6 +293,48 @@ Result<std::vector<TopicInfo>> Admin::list_topics() {
   }
   std::sort(topics.begin(), topics.end(), [](auto& a, auto& b) { return a.name < b.name; });
   return topics;
+}
+
+Result<std::map<std::string, std::string>> Admin::topic_ids(const std::vector<std::string>& names) {
+  constexpr std::string_view op = "describe topics";
+  std::map<std::string, std::string> out;
+  // DescribeTopics refuses a collection that names a topic twice.
+  std::set<std::string> unique;
+  for (const auto& n : names) {
+    if (!n.empty()) unique.insert(n);
+  }
+  if (unique.empty()) return out;
+  std::vector<const char*> raw;
+  for (const auto& n : unique) raw.push_back(n.c_str());
+  TopicCollectionHandle topics(rd_kafka_TopicCollection_of_topic_names(raw.data(), raw.size()));
+  auto ev = run_admin(*client_, RD_KAFKA_ADMIN_OP_DESCRIBETOPICS, op, [&](auto* opts, auto* q) {
+    rd_kafka_DescribeTopics(client_->get(), topics.get(), opts, q);
+  });
+  if (!ev) return fail(std::move(ev).error());
+  size_t n = 0;
+  const auto** res =
+      rd_kafka_DescribeTopics_result_topics(rd_kafka_event_DescribeTopics_result(ev->get()), &n);
+  for (size_t i = 0; i < n; ++i) {
+    const char* name = rd_kafka_TopicDescription_name(res[i]);
+    if (!name) continue;
+    const rd_kafka_error_t* err = rd_kafka_TopicDescription_error(res[i]);
+    const rd_kafka_resp_err_t code = err ? rd_kafka_error_code(err) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || classify(code) == Errc::authorization) {
+      continue;  // absent, or not visible to us (as in list_topics)
+    }
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return fail(client_->error(
+          code, std::string("topic ") + name + ": " + str_or_empty(rd_kafka_error_string(err)), op));
+    }
+    const rd_kafka_Uuid_t* id = rd_kafka_TopicDescription_topic_id(res[i]);
+    if (!id) continue;
+    const auto most = static_cast<uint64_t>(rd_kafka_Uuid_most_significant_bits(id));
+    const auto least = static_cast<uint64_t>(rd_kafka_Uuid_least_significant_bits(id));
+    if (most == 0 && least == 0) continue;  // a broker without topic ids (Kafka before 2.8)
+    // Not rd_kafka_Uuid_base64str(): it uses the standard alphabet (+ /), Kafka prints URL-safe (- _).
+    out[name] = topic_id_string(most, least);
+  }
+  return out;
 }
 
 Result<std::vector<ResourceResult>> Admin::create_topics(const std::vector<NewTopic>& topics) {

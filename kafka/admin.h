@@ -5,6 +5,7 @@
 // bad topic does not hide the outcome of the others.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,12 @@ class Admin {
   Result<ClusterInfo> describe_cluster();
   // Every topic with its partitions and replicas (Metadata), sorted by name; internal topics included.
   Result<std::vector<TopicInfo>> list_topics();
+
+  // The id of each named topic (DescribeTopics, one request), as Kafka prints it (topic_id_string): a
+  // topic deleted and created again under the same name has a new id. Topics that do not exist, that
+  // we may not describe, or whose broker reports no id are absent from the map; any other per-topic
+  // error fails the call.
+  Result<std::map<std::string, std::string>> topic_ids(const std::vector<std::string>& names);
 
   Result<std::vector<ResourceResult>> create_topics(const std::vector<NewTopic>& topics);
   Result<std::vector<ResourceResult>> delete_topics(const std::vector<std::string>& topics);

@@ -31,6 +31,7 @@ using HeadersHandle = Handle<rd_kafka_headers_t, rd_kafka_headers_destroy>;
 using PartitionListHandle = Handle<rd_kafka_topic_partition_list_t, rd_kafka_topic_partition_list_destroy>;
 using AdminOptionsHandle = Handle<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy>;
 using NewTopicHandle = Handle<rd_kafka_NewTopic_t, rd_kafka_NewTopic_destroy>;
+using TopicCollectionHandle = Handle<rd_kafka_TopicCollection_t, rd_kafka_TopicCollection_destroy>;
 using DeleteTopicHandle = Handle<rd_kafka_DeleteTopic_t, rd_kafka_DeleteTopic_destroy>;
 using DeleteRecordsHandle = Handle<rd_kafka_DeleteRecords_t, rd_kafka_DeleteRecords_destroy>;
 using NewPartitionsHandle = Handle<rd_kafka_NewPartitions_t, rd_kafka_NewPartitions_destroy>;

@@ -2,6 +2,28 @@
 
 namespace mirror::kafka {
 
+std::string topic_id_string(uint64_t most_significant, uint64_t least_significant) {
+  constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char bytes[16];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<unsigned char>(most_significant >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<unsigned char>(least_significant >> (56 - 8 * i));
+  }
+  std::string out;
+  out.reserve(22);
+  for (size_t i = 0; i < 16; i += 3) {
+    const size_t left = 16 - i;
+    uint32_t group = static_cast<uint32_t>(bytes[i]) << 16;
+    if (left > 1) group |= static_cast<uint32_t>(bytes[i + 1]) << 8;
+    if (left > 2) group |= bytes[i + 2];
+    out += kAlphabet[(group >> 18) & 63];
+    out += kAlphabet[(group >> 12) & 63];
+    if (left > 1) out += kAlphabet[(group >> 6) & 63];
+    if (left > 2) out += kAlphabet[group & 63];
+  }
+  return out;
+}
+
 const char* config_source_name(ConfigSource s) {
   switch (s) {
     case ConfigSource::unknown: return "unknown";

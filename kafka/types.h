@@ -41,6 +41,10 @@ struct PartitionResult {
 };
 
 // ---- cluster and topics ----
+// A topic id as Kafka prints it (kafka-topics --describe "TopicId:"): the 16 bytes, most significant
+// half first, in URL-safe base64 without padding (22 characters).
+std::string topic_id_string(uint64_t most_significant, uint64_t least_significant);
+
 struct BrokerInfo {
   int32_t id = 0;
   std::string host;

@@ -149,6 +149,59 @@ TEST(Topics, CreateListGrowAndDelete) {
   EXPECT_EQ((*gone)[0].error->code, Errc::not_found);
 }
 
+// A topic deleted and created again under the same name is a new topic: Kafka gives it a new id.
+TEST(Topics, IdsTellARecreatedTopicApart) {
+  auto admin = connect(plaintext("A"));
+  const std::string name = unique("ids" + std::to_string(::getpid()));
+  const std::string missing = unique("ids-missing");
+  create_topic(admin, {.name = name, .partitions = 2, .replication_factor = 1});
+
+  auto first = admin.topic_ids({name, missing, name});
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  ASSERT_EQ(first->size(), 1u) << "an unknown topic is absent, not an error";
+  ASSERT_TRUE(first->count(name));
+  const std::string old_id = first->at(name);
+  EXPECT_EQ(old_id.size(), 22u);
+  EXPECT_EQ(old_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos)
+      << old_id;
+  auto again = admin.topic_ids({name});
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  EXPECT_EQ(again->at(name), old_id) << "the id is stable while the topic lives";
+
+  auto del = admin.delete_topics({name});
+  ASSERT_TRUE(del.ok()) << del.error().describe();
+  ASSERT_TRUE((*del)[0].ok()) << (*del)[0].error->describe();
+  // Deletion completes asynchronously: create again until the broker accepts it (at most 20 s).
+  bool created = false;
+  for (int i = 0; i < 100 && !created; ++i) {
+    auto r = admin.create_topics({{.name = name, .partitions = 2, .replication_factor = 1}});
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    created = (*r)[0].ok();
+    if (!created) std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(created) << "could not create " << name << " again within 20 s";
+  wait_for_partitions(admin, name, 2);
+
+  std::string new_id;
+  for (int i = 0; i < 100 && (new_id.empty() || new_id == old_id); ++i) {
+    auto ids = admin.topic_ids({name});
+    ASSERT_TRUE(ids.ok()) << ids.error().describe();
+    new_id = ids->count(name) ? ids->at(name) : "";
+    if (new_id.empty() || new_id == old_id) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(new_id.size(), 22u);
+  EXPECT_NE(new_id, old_id);
+
+  auto none = admin.topic_ids({});
+  ASSERT_TRUE(none.ok()) << none.error().describe();
+  EXPECT_TRUE(none->empty());
+  auto only_missing = admin.topic_ids({missing});
+  ASSERT_TRUE(only_missing.ok()) << only_missing.error().describe();
+  EXPECT_TRUE(only_missing->empty());
+  ASSERT_TRUE(admin.delete_topics({name}).ok());
+}
+
 TEST(Configs, DescribeManyTopicsInOneCallWithSources) {
   auto admin = connect(plaintext("B"));
   const std::string t1 = unique("cfg"), t2 = unique("cfg");
