@@ -174,6 +174,39 @@ TEST(ProgressDecoding, StrictAboutEveryField) {
   EXPECT_EQ(older->map.scanned_up(), 5);
 }
 
+TEST(ProgressDecoding, TopicIdsAreCheckedWhenPresent) {
+  PartitionProgress p = progress("f", "t", 0, 5);
+  p.source_topic_id = "AAAAAAAAAAAAAAAAAAAAAQ";
+  p.target_topic_id = "AAAAAAAAAAAAAAAAAAAAAg";
+  const std::string ok = to_json(p);
+  std::string why;
+  ASSERT_TRUE(progress_from_json(ok, &why)) << why;
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string t = ok;
+    t.replace(t.find(from), from.size(), to);
+    return t;
+  };
+  const std::string src = "\"source_topic_id\":\"AAAAAAAAAAAAAAAAAAAAAQ\"";
+  EXPECT_FALSE(progress_from_json(with(src, "\"source_topic_id\":7"), &why));
+  EXPECT_EQ(why, "field source_topic_id is not a string");
+  EXPECT_FALSE(progress_from_json(with(src, "\"source_topic_id\":\"\""), &why));
+  EXPECT_EQ(why, "field source_topic_id is not a topic id");
+  EXPECT_FALSE(progress_from_json(with(src, "\"source_topic_id\":\"AAAAAAAAAAAAAAAAAAAA+Q\""), &why));
+  EXPECT_EQ(why, "field source_topic_id is not a topic id");  // the standard alphabet: not Kafka's
+  EXPECT_FALSE(progress_from_json(with(src, "\"source_topic_id\":\"AAAAAAAAAAAAAAAAAAAAAB\""), &why));
+  EXPECT_EQ(why, "field source_topic_id is not a topic id");  // more than 16 bytes' worth of bits
+  EXPECT_FALSE(progress_from_json(with(src, "\"source_topic_id\":\"" + std::string(100, 'A') + "\""), &why));
+  EXPECT_NE(why.find("field source_topic_id is longer than"), std::string::npos) << why;
+  EXPECT_FALSE(progress_from_json(
+      with("\"target_topic_id\":\"AAAAAAAAAAAAAAAAAAAAAg\"", "\"target_topic_id\":\"\\u001b[31m\""), &why));
+  EXPECT_EQ(why, "field target_topic_id is not a topic id");
+  // Without them (an older engine's record): read, ids unknown.
+  auto older = progress_from_json(with("," + src, ""), &why);
+  ASSERT_TRUE(older) << why;
+  EXPECT_EQ(older->source_topic_id, "");
+  EXPECT_EQ(older->target_topic_id, "AAAAAAAAAAAAAAAAAAAAAg");
+}
+
 TEST(ProgressDecoding, StatusIsStrictToo) {
   EngineStatus s{"f", "running", "ops@host pid 1", "2026-11-25T23:00:00Z", 10, 2.5, 3, ""};
   std::string why;

@@ -41,6 +41,14 @@ std::optional<std::string> unbase64(std::string_view text) {
   out.resize(len);
   return out;
 }
+// A topic id as Kafka prints it: 16 bytes in URL-safe base64 without padding.
+constexpr size_t kTopicIdChars = 22;
+bool is_topic_id(std::string_view s) {
+  constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  // The last character carries 2 bits of the 16th byte and 4 zero bits: only A, Q, g or w.
+  return s.size() == kTopicIdChars && s.find_first_not_of(kAlphabet) == std::string_view::npos &&
+         std::string_view("AQgw").find(s.back()) != std::string_view::npos;
+}
 }  // namespace
 
 std::string progress_key(std::string_view flow, std::string_view topic, int32_t partition) {
@@ -48,17 +56,19 @@ std::string progress_key(std::string_view flow, std::string_view topic, int32_t 
 }
 
 std::string to_json(const PartitionProgress& p) {
-  return Json{{"format", 1},
-              {"flow", p.flow},
-              {"source_topic", p.source_topic},
-              {"partition", p.partition},
-              {"target_topic", p.target_topic},
-              {"next_offset", p.map.scanned_up()},
-              {"next_target_offset", p.map.next_down()},
-              {"skipped", p.skipped},
-              {"updated_at", p.updated_at},
-              {"offset_map", base64(offsets::encode(p.map))}}
-      .dump();
+  Json j{{"format", 1},
+         {"flow", p.flow},
+         {"source_topic", p.source_topic},
+         {"partition", p.partition},
+         {"target_topic", p.target_topic},
+         {"next_offset", p.map.scanned_up()},
+         {"next_target_offset", p.map.next_down()},
+         {"skipped", p.skipped},
+         {"updated_at", p.updated_at},
+         {"offset_map", base64(offsets::encode(p.map))}};
+  if (!p.source_topic_id.empty()) j["source_topic_id"] = p.source_topic_id;
+  if (!p.target_topic_id.empty()) j["target_topic_id"] = p.target_topic_id;
+  return j.dump();
 }
 
 std::optional<PartitionProgress> progress_from_json(std::string_view text, std::string* why) {
@@ -82,6 +92,16 @@ std::optional<PartitionProgress> progress_from_json(std::string_view text, std::
       !get(*j, "skipped", p.skipped, reason, 0) || !get(*j, "updated_at", p.updated_at, reason) ||
       !get(*j, "offset_map", map_text, reason, kMaxRecordBytes)) {
     return bad();
+  }
+  // Older engines did not write the topic ids: absent means unknown. Present, it must be one.
+  for (auto [name, field] :
+       {std::pair{"source_topic_id", &p.source_topic_id}, std::pair{"target_topic_id", &p.target_topic_id}}) {
+    if (!j->contains(name)) continue;
+    if (!get(*j, name, *field, reason, kTopicIdChars)) return bad();
+    if (!is_topic_id(*field)) {
+      reason = std::string("field ") + name + " is not a topic id";
+      return bad();
+    }
   }
   if (p.flow.empty() || p.source_topic.empty() || p.target_topic.empty()) {
     reason = "flow, source_topic or target_topic is empty";

@@ -31,10 +31,16 @@ struct PartitionProgress {
   offsets::PartitionOffsetMap map;  // map.scanned_up(): the next source offset to read
   int64_t skipped = 0;              // records lost upstream before they were mirrored (total)
   std::string updated_at;           // UTC
+  // The ids of the source and target topics (as Kafka prints them, kafka::topic_id_string) this
+  // progress was made with: a topic deleted and created again under the same name has a new id, and
+  // this progress is not about it. "" = unknown (engines before issue #16 did not record them).
+  std::string source_topic_id;
+  std::string target_topic_id;
 };
 
 // "progress/<flow>/<topic>/<partition>"
 std::string progress_key(std::string_view flow, std::string_view topic, int32_t partition);
+// Empty topic ids are not written.
 std::string to_json(const PartitionProgress& p);
 // Strict: nullopt for a foreign or corrupt value (the reason in *why when given, never quoting it).
 std::optional<PartitionProgress> progress_from_json(std::string_view text, std::string* why = nullptr);

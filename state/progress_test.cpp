@@ -31,6 +31,39 @@ TEST(Progress, RoundTripsWithTheOffsetMap) {
   EXPECT_NE(to_json(p).find("\"next_offset\":106"), std::string::npos) << to_json(p);
 }
 
+TEST(Progress, TopicIdsRoundTripAndAreOptional) {
+  PartitionProgress p{"a-to-b", "orders", 0, "A.orders"};
+  ASSERT_TRUE(p.map.begin(0, 0));
+  ASSERT_TRUE(p.map.record(0, 0));
+  p.updated_at = "2026-11-25T23:00:00Z";
+  // Unknown ids (an older engine's progress) are not written, and read back as unknown.
+  const std::string without = to_json(p);
+  EXPECT_EQ(without.find("topic_id"), std::string::npos) << without;
+  std::string why;
+  auto old = progress_from_json(without, &why);
+  ASSERT_TRUE(old) << why;
+  EXPECT_EQ(old->source_topic_id, "");
+  EXPECT_EQ(old->target_topic_id, "");
+
+  p.source_topic_id = "AAAAAAAAAAAAAAAAAAAAAQ";
+  p.target_topic_id = "q-7_Zz09abcdefghijklmw";
+  const std::string with = to_json(p);
+  EXPECT_NE(with.find("\"source_topic_id\":\"AAAAAAAAAAAAAAAAAAAAAQ\""), std::string::npos) << with;
+  auto back = progress_from_json(with, &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->source_topic_id, "AAAAAAAAAAAAAAAAAAAAAQ");
+  EXPECT_EQ(back->target_topic_id, "q-7_Zz09abcdefghijklmw");
+  EXPECT_EQ(back->map, p.map);
+
+  // One known, one not.
+  p.target_topic_id.clear();
+  back = progress_from_json(to_json(p), &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->source_topic_id, "AAAAAAAAAAAAAAAAAAAAAQ");
+  EXPECT_EQ(back->target_topic_id, "");
+  EXPECT_EQ(to_json(p).find("target_topic_id"), std::string::npos);
+}
+
 TEST(Progress, RefusesWhatItCannotTrust) {
   std::string why;
   EXPECT_FALSE(progress_from_json("not json", &why));
