@@ -38,6 +38,10 @@ struct TopicState {
   std::map<std::string, ConfigValue> configs;  // empty when configs were not observed
   // partition -> (earliest, latest) offsets; observed for topics a flow replicates (and their targets)
   std::map<int32_t, std::pair<int64_t, int64_t>> watermarks;
+  // Kafka's id of the topic as it prints it (22 characters of URL-safe base64): a topic deleted and
+  // created again under the same name has a new one. "" when not observed; observed for the same
+  // topics as the watermarks.
+  std::string id;
   auto operator<=>(const TopicState&) const = default;
 };
 
@@ -81,6 +85,15 @@ struct CheckpointState {
   auto operator<=>(const CheckpointState&) const = default;
 };
 
+// The topic ids the engine stored with its progress of one source partition (state/progress.h), and
+// the target topic it copies it to. An id is "" when unknown (progress of engines before issue #16).
+struct StoredTopicIds {
+  std::string target_topic;
+  std::string source_topic_id;
+  std::string target_topic_id;
+  auto operator<=>(const StoredTopicIds&) const = default;
+};
+
 struct ClusterState {
   std::string alias;
   std::string cluster_id;
@@ -96,6 +109,9 @@ struct ClusterState {
   // mirror.progress.internal, and the latest checkpoints.
   std::map<std::string, std::map<std::pair<std::string, int32_t>, offsets::PartitionOffsetMap>> offset_maps;
   std::map<CheckpointKey, CheckpointState> checkpoints;
+  // Target clusters, beside offset_maps and from the same records: the topic ids the engine stored,
+  // per flow and source (topic, partition) (planner/topic_recreation.h compares them with the topics').
+  std::map<std::string, std::map<std::pair<std::string, int32_t>, StoredTopicIds>> stored_topic_ids;
   // Resources mirror created (from the applied state): only these may ever be deleted.
   std::vector<std::string> managed_topics;
   std::vector<Acl> managed_acls;

@@ -5,6 +5,7 @@
 #include "common/hash.h"
 #include "common/secrets.h"
 #include "planner/plan.h"
+#include "planner/topic_recreation.h"
 
 namespace mirror::planner {
 
@@ -210,6 +211,7 @@ class Planner {
                      "consumer-group checkpoints in MM2's format, for RemoteClusterUtils.translateOffsets",
                      internal_done);
       topics(flow, *src, *dst);
+      recreated_topics(flow, *src, *dst);
       acls(flow, *src, *dst);
       groups(flow, *src, *dst);
       flow_state(flow, *dst);
@@ -306,6 +308,14 @@ class Planner {
       }
       if (flow.configs.sync) changed |= configs(flow, name, st, dst.alias, t, desired);
       if (!changed) ++plan_.summary.no_op;
+    }
+  }
+
+  // Topics deleted and created again since the engine stored its progress (planner/topic_recreation.h):
+  // what the engine does about them is no action of the plan's, but a reviewer should know.
+  void recreated_topics(const spec::Flow& flow, const ClusterState& src, const ClusterState& dst) {
+    for (auto& r : topic_recreations(flow, src, dst)) {
+      note(Severity::warning, flow.name, r.cluster, r.topic, std::move(r.reason));
     }
   }
 
