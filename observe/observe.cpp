@@ -143,6 +143,25 @@ Result<void, std::string> observe_details(kafka::Admin& admin, planner::ClusterS
     }
     t.done(std::to_string(queries.size() / 2) + " partition(s)");
   }
+  if (!scope.config_topics.empty()) {
+    // The same topics' ids (one DescribeTopics request), so the planner tells a recreated topic from
+    // the one the engine's progress is about. Optional like the broker configs: without them no topic
+    // is taken for recreated.
+    std::vector<std::string> names;
+    for (const auto& n : scope.config_topics) {
+      if (st.topics.count(n)) names.push_back(n);
+    }
+    Timer t(options, st.alias + ": topic ids");
+    auto ids = admin.topic_ids(names);
+    if (ids) {
+      for (const auto& [name, id] : *ids) {
+        if (auto it = st.topics.find(name); it != st.topics.end()) it->second.id = id;
+      }
+      t.done(std::to_string(ids->size()) + " topic(s)");
+    } else {
+      t.done("not readable (" + ids.error().message + "); recreated topics cannot be told apart");
+    }
+  }
   if (scope.acls) {
     Timer t(options, st.alias + ": describe ACLs");
     auto acls = admin.describe_acls({.resource_type = kafka::AclResourceType::topic});
@@ -354,6 +373,8 @@ Result<size_t, std::string> read_offset_maps(const kafka::ClientConfig& target, 
   }
   for (auto& [key, p] : records->progress) {
     into.offset_maps[p.flow][{p.source_topic, p.partition}] = std::move(p.map);
+    into.stored_topic_ids[p.flow][{p.source_topic, p.partition}] = {
+        std::move(p.target_topic), std::move(p.source_topic_id), std::move(p.target_topic_id)};
   }
   return records->progress.size();
 }

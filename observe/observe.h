@@ -53,9 +53,10 @@ Result<std::map<std::string, planner::GroupState>, std::string> observe_groups(
     kafka::Admin& admin, const std::function<bool(const std::string&)>& selected);
 
 // In a target cluster: the engine's offset maps (of `flow`, or of every flow when empty) into
-// `into.offset_maps`, and the latest checkpoints of groups of `source` (<source>.checkpoints.internal, which
-// must exist) into `into.checkpoints`. Return how many records they read.
-// An unreadable progress record is skipped (given to `skipped`), never an error.
+// `into.offset_maps` and the topic ids stored with them into `into.stored_topic_ids`, and the latest
+// checkpoints of groups of `source` (<source>.checkpoints.internal, which must exist) into
+// `into.checkpoints`. Return how many records they read. An unreadable progress record is skipped (given to
+// `skipped`), never an error.
 Result<size_t, std::string> read_offset_maps(const kafka::ClientConfig& target, const std::string& flow,
                                              planner::ClusterState& into,
                                              const std::function<void(const state::Skipped&)>& skipped = {});
