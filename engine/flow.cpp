@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 
 #include <algorithm>
@@ -102,7 +103,11 @@ EngineMetrics::EngineMetrics(Registry& r)
           r.gauge("mirror_heartbeat_latency_seconds",
                   "From a heartbeat's emission on the source to the target's acknowledgement of "
                   "its copy (the last one mirrored)",
-                  {"flow"})) {}
+                  {"flow"})),
+      paused(r.gauge("mirror_partition_paused",
+                     "1 while a partition is paused by an error of its own (the others keep flowing); the "
+                     "reason is the error's kind",
+                     {"flow", "topic", "partition", "reason"})) {}
 
 const char* flow_state_name(FlowState s) {
   switch (s) {
@@ -123,6 +128,7 @@ struct FlowRunner::Session {
     int64_t bytes;
     int64_t ts_ms;
   };
+  using Pause = PartitionPause;
   struct Slot {
     std::string topic;
     int32_t partition = 0;
@@ -132,8 +138,14 @@ struct FlowRunner::Session {
     int64_t next_send = 0;  // the next source offset handed to the producer
     std::deque<InFlight> inflight;
     bool dirty = false;
-    std::optional<std::string> failed;  // a delivery failed: progress stops here until the next session
-    bool heartbeats = false;            // the source's `heartbeats` topic: its copies measure latency
+    // The partition's own failure (a record the target refused, the topic gone, an ACL revoked): its
+    // progress stops at the last record written before it; it is paused, then retried, alone.
+    std::optional<kafka::Error> error;
+    bool held = false;                 // paused: not assigned to the consumer until its retry
+    std::optional<Pause> pause;        // set from the first failure until a record is written again
+    PartitionOffsetMap committed_map;  // exactly_once: the map as of the last committed transaction
+    int64_t committed_skipped = 0;
+    bool heartbeats = false;  // the source's `heartbeats` topic: its copies measure latency
     std::shared_ptr<Counter> records, bytes, skipped_total;
     std::shared_ptr<Gauge> lag;
   };
@@ -152,6 +164,12 @@ struct FlowRunner::Session {
   std::optional<kafka::Producer> state_producer;  // progress, when at least once
   std::optional<kafka::Error> state_error;
   std::vector<Slot> slots;
+  uint32_t generation = 0;  // delivery tags carry it: reports of an aborted transaction's records are ignored
+  bool any_failure = false, needs_abort = false;
+  int blind_aborts = 0;                      // aborts in a row that found no failed partition
+  std::optional<std::string> session_error;  // a failure of the whole client, not of one partition
+  int64_t record_limit = 0;                  // the producer's max_record_bytes this session
+  bool restart = false;                      // end the session cleanly and start a new one at once
   std::map<std::string, std::map<int32_t, size_t>, std::less<>> index;  // topic -> partition -> slot
   std::shared_ptr<Histogram> latency;
   std::shared_ptr<Gauge> heartbeat_latency;
@@ -172,11 +190,34 @@ struct FlowRunner::Session {
   }
 
   // ---- set-up ----
+  // The largest record the flow's topics may hold now: the selected source topics' max.message.bytes
+  // (what the source accepted), never below Kafka's default. The producer and consumer are sized for it.
+  static constexpr int64_t kKafkaDefaultMaxMessageBytes = 1'048'588;
+  static int64_t source_record_limit(kafka::Admin& src, const std::map<std::string, int>& topics) {
+    int64_t limit = kKafkaDefaultMaxMessageBytes;
+    std::vector<std::string> names;
+    for (const auto& [t, n] : topics) names.push_back(t);
+    if (names.empty()) return limit;
+    for (const auto& tc :
+         must(src.describe_topic_configs(names), "read the source topics' max.message.bytes")) {
+      for (const auto& e : tc.entries) {
+        if (e.name != "max.message.bytes" || !e.value) continue;
+        int64_t v = 0;
+        const char* end = e.value->data() + e.value->size();
+        if (std::from_chars(e.value->data(), end, v).ptr == end) limit = std::max(limit, v);
+      }
+    }
+    return limit;
+  }
+
   void open_clients() {
     src_admin.emplace(must(kafka::Admin::connect(source), "connect to the source"));
     dst_admin.emplace(must(kafka::Admin::connect(target), "connect to the target"));
+    // Room for the record framing and headers above the limit; the target broker enforces the topic's own.
+    record_limit = source_record_limit(*src_admin, selected(*src_admin));
     auto on_delivery = [this](const kafka::Delivery& d) { delivered(d); };
     kafka::ProducerOptions po;
+    po.max_record_bytes = record_limit + 65'536;
     // One transactional id per flow and target: a second instance fences this one (zombie fencing).
     if (eos) po.transactional_id = "mirror-" + flow.name;
     producer.emplace(must(kafka::Producer::create(target, po, on_delivery), "create the target producer"));
@@ -190,7 +231,8 @@ struct FlowRunner::Session {
                                                           }),
                                   "create the progress producer"));
     }
-    consumer.emplace(must(kafka::Consumer::create(source, {.isolation = kafka::Isolation::read_committed}),
+    consumer.emplace(must(kafka::Consumer::create(source, {.isolation = kafka::Isolation::read_committed,
+                                                           .max_record_bytes = record_limit}),
                           "create the source consumer"));
     latency = runner.metrics_.latency.with({{"flow", flow.name}});
     heartbeat_latency = runner.metrics_.heartbeat_latency.with({{"flow", flow.name}});
@@ -326,6 +368,8 @@ struct FlowRunner::Session {
         s.dirty = true;
       }
       s.next_send = s.map.scanned_up();
+      s.committed_map = s.map;
+      s.committed_skipped = s.skipped;
       const kafka::TopicPartition key{tp.topic, tp.partition};
       const std::string part = std::to_string(tp.partition);
       const Labels labels{{"flow", flow.name}, {"topic", tp.topic}, {"partition", part}};
@@ -333,7 +377,16 @@ struct FlowRunner::Session {
       s.bytes = runner.metrics_.bytes.with(labels);
       s.skipped_total = runner.metrics_.skipped.with(labels);
       s.lag = runner.metrics_.lag.with(labels);
-      assign.push_back({tp.topic, tp.partition, s.next_send});
+      // Paused by its own error in an earlier session: it stays paused until its retry.
+      if (auto pz = runner.paused_.find({tp.topic, tp.partition}); pz != runner.paused_.end()) {
+        s.pause = pz->second;
+        s.pause->retrying = false;
+        s.pause->retry_at = std::max(s.pause->retry_at, Clock::now());
+        s.held = true;
+        s.error = s.pause->error;
+      } else {
+        assign.push_back({tp.topic, tp.partition, s.next_send});
+      }
       index[tp.topic][tp.partition] = slots.size();
       slots.push_back(std::move(s));
     }
@@ -343,31 +396,72 @@ struct FlowRunner::Session {
           " records written after the last stored progress are written again (at-least-once; use "
           "exactly_once: true for none)");
     }
-    must(consumer->add(assign), "assign the source partitions");
+    if (!assign.empty()) must(consumer->add(assign), "assign the source partitions");
     runner.metrics_.partitions.with({{"flow", flow.name}})->set(static_cast<double>(slots.size()));
     log("replicating " + std::to_string(assign.size()) + " new source partition(s); " +
         std::to_string(slots.size()) + " in all");
   }
 
   // ---- the data path ----
+  uint64_t tag_of(size_t slot) const { return (uint64_t{generation} << 32) | slot; }
+
+  // Errors that concern the whole client (or the flow), not one partition: the session ends on them.
+  static bool whole_client(const kafka::Error& e) {
+    switch (e.code) {
+      case kafka::Errc::fatal:
+      case kafka::Errc::fenced:
+      case kafka::Errc::authentication:
+      case kafka::Errc::tls:
+      case kafka::Errc::cancelled:
+      case kafka::Errc::config: return true;
+      default: return false;
+    }
+  }
+
+  // Records the first failure of one partition; contain_failures() pauses it (and, exactly once,
+  // aborts the open transaction) before anything more is stored.
+  void fail_slot(Slot& s, const kafka::Error& e, bool in_transaction) {
+    any_failure = true;
+    if (whole_client(e) && !session_error) session_error = e.describe();
+    if (eos && in_transaction) needs_abort = true;
+    if (!s.error) s.error = e;
+  }
+
   void delivered(const kafka::Delivery& d) {
     if (d.tag == kNotARecord) {
-      if (d.error) state_error = d.error;
+      // exactly_once: progress and status records of an aborted transaction are purged with it.
+      if (d.error && !(eos && d.error->kafka_code.starts_with("_PURGE"))) state_error = d.error;
       return;
     }
-    Slot& s = slots[d.tag];
+    if ((d.tag >> 32) != generation) return;  // a record of an aborted transaction
+    Slot& s = slots[d.tag & 0xffff'ffff];
     if (s.inflight.empty()) return;  // cannot happen: one report per record sent
     const InFlight f = s.inflight.front();
     s.inflight.pop_front();
-    if (s.failed) return;  // progress stays at the first failure
+    if (s.error) {
+      // Progress stays at the first failure; this record is written again when the partition resumes.
+      if (!d.error && !eos) runner.metrics_.duplicates.with({{"flow", flow.name}})->inc();
+      return;
+    }
     if (d.error) {
-      s.failed = d.error->describe();
+      // A record purged by the transaction's abort is collateral, not this partition's failure.
+      if (eos && d.error->kafka_code.starts_with("_PURGE")) {
+        any_failure = needs_abort = true;
+        return;
+      }
+      fail_slot(s, *d.error, true);
       return;
     }
     if (auto r = s.map.record(f.up, d.offset); !r) {
-      s.failed = "offset map: " + r.error();
+      kafka::Error e;
+      e.code = kafka::Errc::invalid;
+      e.operation = "record the offset map";
+      e.cluster = target.label();
+      e.message = r.error();
+      fail_slot(s, e, true);
       return;
     }
+    if (s.pause && s.pause->retrying) resumed(s);
     s.dirty = true;
     s.records->inc();
     s.bytes->inc(static_cast<uint64_t>(f.bytes));
@@ -386,16 +480,202 @@ struct FlowRunner::Session {
     if (p == t->second.end()) return;
     const size_t slot = p->second;
     Slot& s = slots[slot];
+    if (s.error || s.held) return;         // paused: nothing more is sent until its retry
     if (m.offset() < s.next_send) return;  // a re-delivery after a re-assignment
     const int64_t bytes =
         static_cast<int64_t>((m.key() ? m.key()->size() : 0) + (m.value() ? m.value()->size() : 0));
     s.inflight.push_back({m.offset(), bytes, m.timestamp_ms()});
     s.next_send = m.offset() + 1;
-    if (auto r = producer->forward(m, s.target_topic, s.partition, slot); !r) {
+    if (auto r = producer->forward(m, s.target_topic, s.partition, tag_of(slot)); !r) {
       s.inflight.pop_back();
+      s.next_send = m.offset();
+      const kafka::Error& e = r.error();
+      // Refused here, before it was queued (larger than the producer's limit, an unknown partition):
+      // this partition's failure. Anything else ends the session as before.
+      if (e.code == kafka::Errc::invalid || e.code == kafka::Errc::not_found ||
+          e.code == kafka::Errc::authorization) {
+        fail_slot(s, e, false);
+        return;
+      }
+      // exactly_once: the open transaction failed already (a record of it was refused): abort it.
+      if (eos && (any_failure || e.kafka_code == "_STATE")) {
+        any_failure = needs_abort = true;
+        return;
+      }
       raise("write to " + flow.target + ":" + s.target_topic + "[" + std::to_string(s.partition) +
-            "]: " + r.error().describe());
+            "]: " + e.describe());
     }
+  }
+
+  // ---- containment: one partition's failure pauses that partition only ----
+  std::string where(const Slot& s) const {
+    return flow.source + ":" + s.topic + "[" + std::to_string(s.partition) + "] -> " + flow.target + ":" +
+           s.target_topic;
+  }
+
+  // What to do about a partition's failure, beyond the error's own hint.
+  std::string advice(const Slot& s, const kafka::Error& e) const {
+    if (e.kafka_code == "MSG_SIZE_TOO_LARGE" || e.kafka_code == "RECORD_LIST_TOO_LARGE") {
+      return "a record is larger than " + flow.target + ":" + s.target_topic +
+             " accepts: raise its max.message.bytes to the source topic's (mirror plan shows the difference)";
+    }
+    return e.hint();
+  }
+
+  void set_paused_gauge(const Slot& s, const std::string& reason, double v) {
+    runner.metrics_.paused
+        .with({{"flow", flow.name},
+               {"topic", s.topic},
+               {"partition", std::to_string(s.partition)},
+               {"reason", reason}})
+        ->set(v);
+  }
+
+  void pause_slot(Slot& s) {
+    s.held = true;
+    const auto now = Clock::now();
+    const kafka::Error& e = *s.error;
+    const std::string reason = kafka::errc_name(e.code);
+    const std::string why = e.describe(), hint = advice(s, e);
+    if (!s.pause) {
+      s.pause = Pause{e, utc_now(), now, now + milliseconds(1000), milliseconds(1000), false, reason};
+      log("partition " + where(s) + " paused: " + why + (hint.empty() ? "" : "; " + hint) +
+          ". The flow's other partitions continue; this one is retried (1 s, doubling up to " +
+          std::to_string(runner.options_.partition_retry_max.count() / 1000) +
+          " s) from its stored progress.");
+    } else {
+      // One line per change of state or reason, not per retry.
+      if (s.pause->error.describe() != why)
+        log("partition " + where(s) + " still paused, now: " + why + (hint.empty() ? "" : "; " + hint));
+      s.pause->error = e;
+      s.pause->backoff = std::min(s.pause->backoff * 2, runner.options_.partition_retry_max);
+      s.pause->retry_at = now + s.pause->backoff;
+      s.pause->retrying = false;
+      if (s.pause->reason != reason) set_paused_gauge(s, s.pause->reason, 0);
+      s.pause->reason = reason;
+    }
+    set_paused_gauge(s, reason, 1);
+    runner.metrics_.errors.with({{"flow", flow.name}, {"kind", "partition_" + reason}})->inc();
+    runner.paused_[{s.topic, s.partition}] = *s.pause;
+  }
+
+  void resumed(Slot& s) {
+    const auto paused_for = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - s.pause->started);
+    log("partition " + where(s) + " resumed after " + std::to_string(paused_for.count()) +
+        " s (paused since " + s.pause->since + ")");
+    set_paused_gauge(s, s.pause->reason, 0);
+    s.pause.reset();
+    runner.paused_.erase({s.topic, s.partition});
+  }
+
+  // exactly_once: the open transaction holds a failed record, so it cannot commit. Abort it (none of
+  // its records is ever visible), put every partition back to its last committed progress, and read
+  // the healthy ones again from there; the failed ones are paused by the caller.
+  void abort_and_rewind() {
+    ++generation;  // reports of the aborted records are ignored
+    must(producer->abort_transaction(), "abort the transaction");
+    std::vector<kafka::TopicPartition> out;
+    std::vector<kafka::TopicPartitionOffset> back;
+    for (auto& s : slots) {
+      s.inflight.clear();
+      s.map = s.committed_map;
+      s.skipped = s.committed_skipped;
+      s.next_send = s.map.scanned_up();
+      s.dirty = true;
+      if (s.held) continue;
+      out.push_back({s.topic, s.partition});
+      if (!s.error) back.push_back({s.topic, s.partition, s.next_send});
+    }
+    if (!out.empty()) must(consumer->remove(out), "rewind the source partitions");
+    if (!back.empty()) must(consumer->add(back), "rewind the source partitions");
+    must(producer->begin_transaction(), "begin a transaction");
+    log("exactly_once: aborted the open transaction (none of its records becomes visible); the other "
+        "partitions continue from their last committed progress");
+  }
+
+  // Pauses every partition that failed since the last call. Runs before progress is stored.
+  void contain_failures() {
+    if (!any_failure) return;
+    any_failure = false;
+    if (session_error) raise(*session_error);
+    const bool aborted = eos && needs_abort;
+    if (aborted) {
+      // The refused record's own report says which partition failed: serve the reports first.
+      producer->poll(milliseconds(0));
+      const bool culprit =
+          std::any_of(slots.begin(), slots.end(), [](const Slot& s) { return s.error && !s.held; });
+      if (!culprit && ++blind_aborts > 3) {
+        raise("exactly_once: the transaction failed " + std::to_string(blind_aborts) +
+              " times without a failed record to pause");
+      }
+      if (culprit) blind_aborts = 0;
+      abort_and_rewind();
+    }
+    needs_abort = false;
+    std::vector<kafka::TopicPartition> out;
+    for (auto& s : slots) {
+      if (!s.error || s.held) continue;
+      if (!aborted) out.push_back({s.topic, s.partition});
+      pause_slot(s);
+    }
+    if (!out.empty()) must(consumer->remove(out), "pause the failed partitions");
+  }
+
+  // Paused partitions whose time has come are assigned again from their progress. A target partition
+  // that now ends before what mirror wrote there (the topic was deleted and recreated, or truncated)
+  // is filled again from the source's start.
+  void retry_paused(Clock::time_point now) {
+    std::vector<kafka::TopicPartitionOffset> back;
+    for (auto& s : slots) {
+      if (!s.held || now < s.pause->retry_at || !s.inflight.empty()) continue;
+      if (s.map.next_down() > 0) {
+        auto end = dst_admin->list_offsets({{{s.target_topic, s.partition}, kafka::OffsetSpec::latest}});
+        if (!end || (*end)[0].error) {  // still unreadable: try again later, same backoff
+          s.pause->retry_at = now + s.pause->backoff;
+          continue;
+        }
+        if ((*end)[0].offset < s.map.next_down()) refill(s, (*end)[0].offset);
+      }
+      s.error.reset();
+      s.held = false;
+      s.pause->retrying = true;
+      runner.paused_[{s.topic, s.partition}] = *s.pause;
+      s.next_send = s.map.scanned_up();
+      back.push_back({s.topic, s.partition, s.next_send});
+    }
+    if (!back.empty()) must(consumer->add(back), "resume paused partitions");
+  }
+
+  void refill(Slot& s, int64_t target_end) {
+    const kafka::TopicPartition tp{s.topic, s.partition};
+    auto offs = must(src_admin->list_offsets({{tp, kafka::OffsetSpec::earliest}}), "read the source offsets");
+    const int64_t earliest = offs[0].offset;
+    log("TARGET RECREATED: " + flow.target + ":" + s.target_topic + "[" + std::to_string(s.partition) +
+        "] now ends at offset " + std::to_string(target_end) + ", before the " +
+        std::to_string(s.map.next_down()) +
+        " records mirror had written there (the topic was deleted and recreated, or truncated, outside "
+        "mirror): copying " +
+        flow.source + ":" + s.topic + "[" + std::to_string(s.partition) + "] into it again from offset " +
+        std::to_string(earliest));
+    PartitionOffsetMap fresh;
+    if (auto b = fresh.begin(earliest, target_end); !b) raise("offset map: " + b.error());
+    s.map = std::move(fresh);
+    s.committed_map = s.map;
+    s.skipped = 0;
+    s.committed_skipped = 0;
+    s.dirty = true;
+    runner.metrics_.errors.with({{"flow", flow.name}, {"kind", "target_recreated"}})->inc();
+  }
+
+  bool source_partition_failed(const kafka::Error& e) {
+    if (e.topic.empty() || whole_client(e)) return false;
+    if (e.code != kafka::Errc::authorization && e.code != kafka::Errc::not_found) return false;
+    auto t = index.find(e.topic);
+    if (t == index.end()) return false;
+    for (const auto& [p, slot] : t->second) {
+      if (e.partition < 0 || p == e.partition) fail_slot(slots[slot], e, false);
+    }
+    return true;
   }
 
   // Retention deleted records before they were mirrored, or the topic was recreated: say so loudly and
@@ -447,10 +727,13 @@ struct FlowRunner::Session {
     } else {
       producer->poll(milliseconds(0));
     }
+    // A failed partition is paused here; the others' progress is stored as usual. (exactly_once: the
+    // transaction was aborted and every partition is back at its committed progress: nothing to store.)
+    const bool aborting = eos && needs_abort;
+    contain_failures();
+    if (aborting) return;
     for (auto& s : slots) {
-      if (s.failed)
-        raise("a record for " + flow.target + ":" + s.target_topic + "[" + std::to_string(s.partition) +
-              "] was not written: " + *s.failed);
+      if (s.error || s.held) continue;
       // Nothing in flight: offsets the consumer skipped (transaction markers, aborted records) are done.
       if (s.inflight.empty()) {
         if (auto pos = consumer->position({s.topic, s.partition}); pos && *pos > s.map.scanned_up()) {
@@ -484,8 +767,19 @@ struct FlowRunner::Session {
       s.dirty = false;
     }
     if (eos) {
-      must(producer->commit_transaction(), "commit the transaction (records and progress)");
+      if (auto c = producer->commit_transaction(); !c) {
+        // A record of the transaction failed while it committed: abort, pause that partition, go on.
+        if (any_failure && needs_abort) {
+          contain_failures();
+          return;
+        }
+        raise("commit the transaction (records and progress): " + c.error().describe());
+      }
       if (state_error) raise("store progress: " + state_error->describe());
+      for (auto& s : slots) {
+        s.committed_map = s.map;
+        s.committed_skipped = s.skipped;
+      }
       must(producer->begin_transaction(), "begin a transaction");
     } else {
       must(state_producer->flush(), "store progress");
@@ -570,6 +864,7 @@ struct FlowRunner::Session {
   struct Discovery {
     std::map<std::string, int> wanted;
     bool reload = false;
+    int64_t record_limit = 0;
     std::string error;
   };
   std::future<Discovery> discovery;
@@ -583,6 +878,7 @@ struct FlowRunner::Session {
       auto src = must(kafka::Admin::connect(source), "connect to the source");
       auto dst = must(kafka::Admin::connect(target), "connect to the target");
       d.wanted = selected(src);
+      d.record_limit = source_record_limit(src, d.wanted);
       ensure_targets(dst, d.wanted);
     } catch (const SessionError& e) {
       d.error = e.message;
@@ -769,6 +1065,8 @@ struct FlowRunner::Session {
             out_of_range(e);
             continue;
           }
+          // A source partition's own failure (its topic deleted, READ revoked on it): pause it alone.
+          if (source_partition_failed(e)) continue;
           raise("read from " + flow.source + ": " + e.describe());
         }
         if (!*m) break;
@@ -776,7 +1074,9 @@ struct FlowRunner::Session {
         forward(**m);
       }
       producer->poll(milliseconds(0));
+      contain_failures();
       const auto now = Clock::now();
+      retry_paused(now);
       if (now >= next_commit) {
         commit();
         next_commit = now + runner.options_.commit_interval;
@@ -789,6 +1089,13 @@ struct FlowRunner::Session {
         Discovery d = discovery.get();
         if (!d.error.empty()) raise(d.error);
         if (d.reload) break;  // stop like on SIGTERM; the runner continues with the new spec
+        if (d.record_limit > record_limit) {
+          log("a selected source topic now accepts records of up to " + std::to_string(d.record_limit) +
+              " bytes (max.message.bytes), above this session's " + std::to_string(record_limit) +
+              ": storing progress and starting again with clients sized for it");
+          restart = true;
+          break;
+        }
         add_partitions(d.wanted, {});
         next_discovery = Clock::now() + runner.options_.discovery_interval;
       }
@@ -936,6 +1243,10 @@ void FlowRunner::run(std::stop_token stop) {
       if (session.failed_over) {
         (void)lease->release();
         continue;  // the check above says who failed it over, and stops
+      }
+      if (session.restart) {  // clients sized anew; progress was stored by the clean stop
+        (void)lease->release();
+        continue;
       }
       if (session.reload_to) {
         spec_ = session.reload_to;

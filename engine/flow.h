@@ -14,6 +14,7 @@
 
 #include "engine/metrics.h"
 #include "kafka/client_config.h"
+#include "kafka/error.h"
 #include "spec/spec.h"
 
 namespace mirror::engine {
@@ -25,7 +26,9 @@ struct EngineOptions {
   // How often a heartbeat (MM2's format) is written to the source's `heartbeats` topic; 0: never.
   std::chrono::milliseconds heartbeat_interval{1'000};
   std::chrono::milliseconds progress_log_interval{10'000};
-  std::chrono::milliseconds lease_ttl{15'000};    // a standby takes over this long after a crash
+  std::chrono::milliseconds lease_ttl{15'000};  // a standby takes over this long after a crash
+  // A partition paused by its own error (docs/engine.md) is retried after 1 s, doubling up to this.
+  std::chrono::milliseconds partition_retry_max{60'000};
   std::string owner;                              // "user@host pid N"
   std::function<void(const std::string&)> log;    // operator lines (thread-safe)
   std::function<void(const std::string&)> audit;  // JSON lines for created target topics
@@ -47,9 +50,21 @@ struct EngineMetrics {
   Family<Gauge>& partitions;
   Family<Counter>& group_offsets;  // group partitions whose target offset mirror wrote
   Family<Gauge>& heartbeat_latency;
+  Family<Gauge>& paused;  // 1 while a partition is paused by its own error, labelled with the reason
 };
 
 enum class FlowState { standby, starting, running, error, stopped };
+
+// A partition paused by an error of its own (docs/engine.md, "Containment"): the flow's other
+// partitions go on; this one is retried with backoff until a record is written again.
+struct PartitionPause {
+  kafka::Error error;  // the latest failure
+  std::string since;   // UTC, when it was first paused
+  std::chrono::steady_clock::time_point started, retry_at;
+  std::chrono::milliseconds backoff{1000};
+  bool retrying = false;  // assigned again: its first record written resumes it
+  std::string reason;     // the label of the mirror_partition_paused gauge now at 1
+};
 const char* flow_state_name(FlowState s);
 
 class FlowRunner {
@@ -83,6 +98,8 @@ class FlowRunner {
   mutable std::mutex mu_;
   FlowState state_ = FlowState::stopped;
   std::string last_error_;
+  // Paused partitions (source topic, partition), kept across sessions; only the flow's thread uses it.
+  std::map<std::pair<std::string, int32_t>, PartitionPause> paused_;
 };
 
 }  // namespace mirror::engine

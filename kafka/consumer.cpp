@@ -1,5 +1,6 @@
 #include "kafka/consumer.h"
 
+#include <algorithm>
 #include <set>
 
 #include "kafka/internal.h"
@@ -118,6 +119,12 @@ Result<Consumer> Consumer::create(const ClientConfig& config, const ConsumerOpti
   // A reader that stops at the end learns it is there from an empty fetch: the broker holds that one
   // for fetch.wait.max.ms (default 500 ms) before answering.
   if (options.report_eof) o.defaults["fetch.wait.max.ms"] = "10";
+  if (options.max_record_bytes && *options.max_record_bytes + (1 << 20) > 52428800) {
+    const int64_t fetch = std::min<int64_t>(*options.max_record_bytes + (1 << 20), 1'000'000'000);
+    o.defaults["fetch.max.bytes"] = std::to_string(fetch);
+    o.defaults["receive.message.max.bytes"] =
+        std::to_string(std::min<int64_t>(fetch + (1 << 20), 2'147'483'647));
+  }
   if (options.group_id) o.forced["group.id"] = *options.group_id;
   auto c = Client::create(RD_KAFKA_CONSUMER, config, o, "consumer", configure_consumer);
   if (!c) return fail(std::move(c).error());

@@ -26,6 +26,9 @@ struct ConsumerOptions {
   std::optional<std::string> group_id;
   Isolation isolation = Isolation::read_committed;
   bool report_eof = false;  // deliver an eof() message when a partition reaches its end
+  // The largest record batch the consumer must be able to fetch (a source topic's max.message.bytes):
+  // fetch.max.bytes and receive.message.max.bytes grow to fit it when it is above their defaults.
+  std::optional<int64_t> max_record_bytes;
 };
 
 enum class TimestampType { none, create_time, log_append_time };

@@ -1,5 +1,7 @@
 #include "kafka/producer.h"
 
+#include <algorithm>
+
 #include "kafka/internal.h"
 
 namespace mirror::kafka {
@@ -86,6 +88,11 @@ Result<Producer> Producer::create(const ClientConfig& config, const ProducerOpti
     o.forced["acks"] = "all";
   }
   if (options.transactional_id) o.forced["transactional.id"] = *options.transactional_id;
+  if (options.max_record_bytes) {
+    // librdkafka accepts 1,000 .. 1,000,000,000.
+    o.forced["message.max.bytes"] =
+        std::to_string(std::clamp<int64_t>(*options.max_record_bytes, 1000, 1'000'000'000));
+  }
   auto c = Client::create(RD_KAFKA_PRODUCER, config, o, "producer", configure_producer);
   if (!c) return fail(std::move(c).error());
   auto state = std::make_unique<State>();

@@ -29,6 +29,9 @@ struct ProducerOptions {
   bool idempotent = true;
   // Set to make the producer transactional (implies idempotent). Zombies with the same id are fenced.
   std::optional<std::string> transactional_id;
+  // The largest record (key, value and headers) the producer accepts; also bounds one produce request.
+  // librdkafka's default (message.max.bytes=1,000,000) is below Kafka's topic default (1,048,588).
+  std::optional<int64_t> max_record_bytes;
 };
 
 struct OutRecord {
