@@ -26,6 +26,7 @@
 #include "planner/group_sync.h"
 #include "planner/plan.h"
 #include "planner/render.h"
+#include "planner/topic_recreation.h"
 #include "state/lease.h"
 #include "state/progress.h"
 #include "state/state.h"
@@ -107,7 +108,12 @@ EngineMetrics::EngineMetrics(Registry& r)
       paused(r.gauge("mirror_partition_paused",
                      "1 while a partition is paused by an error of its own (the others keep flowing); the "
                      "reason is the error's kind",
-                     {"flow", "topic", "partition", "reason"})) {}
+                     {"flow", "topic", "partition", "reason"})),
+      recreated(
+          r.counter("mirror_topic_recreations_total",
+                    "Topics found deleted and created again under the same name (a new topic id), on the "
+                    "source or the target side; their new contents are copied from the start",
+                    {"flow", "topic", "side"})) {}
 
 const char* flow_state_name(FlowState s) {
   switch (s) {
@@ -141,8 +147,9 @@ struct FlowRunner::Session {
     // The partition's own failure (a record the target refused, the topic gone, an ACL revoked): its
     // progress stops at the last record written before it; it is paused, then retried, alone.
     std::optional<kafka::Error> error;
-    bool held = false;                 // paused: not assigned to the consumer until its retry
-    std::optional<Pause> pause;        // set from the first failure until a record is written again
+    bool held = false;           // paused: not assigned to the consumer until its retry
+    std::optional<Pause> pause;  // set from the first failure until a record is written again
+    std::string source_topic_id, target_topic_id;  // "" = unknown; stored with the progress
     PartitionOffsetMap committed_map;  // exactly_once: the map as of the last committed transaction
     int64_t committed_skipped = 0;
     bool heartbeats = false;  // the source's `heartbeats` topic: its copies measure latency
@@ -309,13 +316,52 @@ struct FlowRunner::Session {
       }
     }
     if (fresh.empty()) return;
+    // The topics' ids now: stored progress made with another id is about a topic that is gone.
+    std::set<std::string> src_names, dst_names;
+    for (const auto& tp : fresh) {
+      src_names.insert(tp.topic);
+      dst_names.insert(flow.target_topic(tp.topic));
+    }
+    const auto src_ids = ids_of(*src_admin, src_names), dst_ids = ids_of(*dst_admin, dst_names);
+    auto id_in = [](const std::map<std::string, std::string>& ids, const std::string& t) {
+      auto it = ids.find(t);
+      return it == ids.end() ? std::string() : it->second;
+    };
+    std::set<std::string> stale;  // progress keys of recreated topics
+    std::map<std::pair<std::string, bool>, std::pair<std::string, std::string>>
+        recreations;  // (topic, source?)
+    for (const auto& tp : fresh) {
+      const std::string key = progress_key(flow.name, tp.topic, tp.partition);
+      auto it = stored.find(key);
+      if (it == stored.end()) continue;
+      const std::string src_now = id_in(src_ids, tp.topic),
+                        dst_now = id_in(dst_ids, flow.target_topic(tp.topic));
+      if (planner::topic_id_changed(it->second.source_topic_id, src_now)) {
+        stale.insert(key);
+        recreations[{tp.topic, true}] = {it->second.source_topic_id, src_now};
+      } else if (planner::topic_id_changed(it->second.target_topic_id, dst_now)) {
+        stale.insert(key);
+        recreations[{tp.topic, false}] = {it->second.target_topic_id, dst_now};
+      }
+    }
+    for (const auto& [what, ids] : recreations) {
+      const auto& [topic, source_side] = what;
+      std::map<int32_t, PartitionOffsetMap> old_maps;
+      for (const auto& [key, p] : stored) {
+        if (p.source_topic == topic && stale.count(key)) old_maps[p.partition] = p.map;
+      }
+      report_recreation(topic, source_side, ids.first, ids.second, old_maps);
+    }
     // Where never-mirrored partitions start (source), and where the target's logs end now.
     std::vector<kafka::OffsetQuery> src_q, dst_q;
     for (const auto& tp : fresh) {
-      if (!stored.count(progress_key(flow.name, tp.topic, tp.partition))) {
+      const std::string key = progress_key(flow.name, tp.topic, tp.partition);
+      if (!stored.count(key) || stale.count(key)) {
         kafka::OffsetQuery q{tp, kafka::OffsetSpec::earliest};
-        if (flow.start.kind == spec::StartKind::latest) q.spec = kafka::OffsetSpec::latest;
-        if (flow.start.kind == spec::StartKind::timestamp) {
+        // A recreated topic is a new topic: copied from its start whatever the flow's `start`.
+        const bool recreated = stale.count(key) > 0;
+        if (!recreated && flow.start.kind == spec::StartKind::latest) q.spec = kafka::OffsetSpec::latest;
+        if (!recreated && flow.start.kind == spec::StartKind::timestamp) {
           q.spec = kafka::OffsetSpec::timestamp;
           q.timestamp_ms = flow.start.timestamp_ms;
         }
@@ -357,7 +403,14 @@ struct FlowRunner::Session {
       s.target_topic = flow.target_topic(tp.topic);
       s.heartbeats = tp.topic == offsets::kHeartbeatsTopic;
       const int64_t target_end = dst_end.at({s.target_topic, tp.partition});
-      if (auto it = stored.find(progress_key(flow.name, tp.topic, tp.partition)); it != stored.end()) {
+      s.source_topic_id = id_in(src_ids, tp.topic);
+      s.target_topic_id = id_in(dst_ids, s.target_topic);
+      const std::string key = progress_key(flow.name, tp.topic, tp.partition);
+      if (auto it = stored.find(key); it != stored.end() && !stale.count(key)) {
+        // Ids learnt now (older progress had none) are stored with the next progress.
+        if (it->second.source_topic_id != s.source_topic_id ||
+            it->second.target_topic_id != s.target_topic_id)
+          s.dirty = true;
         s.map = it->second.map;
         s.skipped = it->second.skipped;
         // At least once: what reached the target after the last stored progress is written again.
@@ -370,7 +423,6 @@ struct FlowRunner::Session {
       s.next_send = s.map.scanned_up();
       s.committed_map = s.map;
       s.committed_skipped = s.skipped;
-      const kafka::TopicPartition key{tp.topic, tp.partition};
       const std::string part = std::to_string(tp.partition);
       const Labels labels{{"flow", flow.name}, {"topic", tp.topic}, {"partition", part}};
       s.records = runner.metrics_.records.with(labels);
@@ -626,6 +678,26 @@ struct FlowRunner::Session {
   // is filled again from the source's start.
   void retry_paused(Clock::time_point now) {
     std::vector<kafka::TopicPartitionOffset> back;
+    // A topic that was deleted (its partitions paused, not found) and created again is a new topic:
+    // started over from its start rather than resumed at the old topic's position.
+    std::set<std::string> due;
+    for (const auto& s : slots) {
+      if (s.held && now >= s.pause->retry_at && s.inflight.empty()) due.insert(s.topic);
+    }
+    if (due.empty()) return;
+    std::set<std::string> due_targets;
+    for (const auto& t : due) due_targets.insert(flow.target_topic(t));
+    const auto src_ids = ids_of(*src_admin, due), dst_ids = ids_of(*dst_admin, due_targets);
+    for (const auto& t : due) {
+      const Slot& s = slots[index.at(t).begin()->second];
+      if (auto it = src_ids.find(t);
+          it != src_ids.end() && planner::topic_id_changed(s.source_topic_id, it->second)) {
+        restart_topic(t, true, it->second);
+      } else if (auto jt = dst_ids.find(s.target_topic);
+                 jt != dst_ids.end() && planner::topic_id_changed(s.target_topic_id, jt->second)) {
+        restart_topic(t, false, jt->second);
+      }
+    }
     for (auto& s : slots) {
       if (!s.held || now < s.pause->retry_at || !s.inflight.empty()) continue;
       if (s.map.next_down() > 0) {
@@ -644,6 +716,101 @@ struct FlowRunner::Session {
       back.push_back({s.topic, s.partition, s.next_send});
     }
     if (!back.empty()) must(consumer->add(back), "resume paused partitions");
+  }
+
+  // ---- recreated topics: a new topic id is a new topic ----
+  // Topic name -> id now; empty when they cannot be read (then no change is ever seen).
+  static std::map<std::string, std::string> ids_of(kafka::Admin& a, const std::set<std::string>& names) {
+    auto r = a.topic_ids(std::vector<std::string>(names.begin(), names.end()));
+    return r ? std::move(*r) : std::map<std::string, std::string>{};
+  }
+
+  void report_recreation(const std::string& topic, bool source_side, const std::string& old_id,
+                         const std::string& new_id, const std::map<int32_t, PartitionOffsetMap>& old_maps) {
+    const std::string target_topic = flow.target_topic(topic);
+    const std::string why =
+        source_side ? planner::source_recreated_reason(flow, topic, target_topic, old_id, new_id, old_maps)
+                    : planner::target_recreated_reason(flow, target_topic, old_id, new_id);
+    log((source_side ? "SOURCE TOPIC RECREATED: " : "TARGET TOPIC RECREATED: ") + planner::escape_text(why));
+    runner.metrics_.recreated
+        .with({{"flow", flow.name}, {"topic", topic}, {"side", source_side ? "source" : "target"}})
+        ->inc();
+    runner.recreations_.push_back(utc_now() + " " + why);
+  }
+
+  // The topic `topic` (source side) or its target copy now has id `new_id`: its partitions start over
+  // from the (new) source topic's start, after what the target holds now.
+  void restart_topic(const std::string& topic, bool source_side, const std::string& new_id) {
+    auto t = index.find(topic);
+    if (t == index.end()) return;
+    must(producer->flush(), "flush the target producer");  // settle what is in flight first
+    std::map<int32_t, PartitionOffsetMap> old_maps;
+    std::string old_id;
+    std::vector<kafka::TopicPartition> out;
+    for (const auto& [p, slot] : t->second) {
+      Slot& s = slots[slot];
+      old_maps[p] = s.map;
+      old_id = source_side ? s.source_topic_id : s.target_topic_id;
+      if (!s.held) out.push_back({s.topic, s.partition});
+    }
+    report_recreation(topic, source_side, old_id, new_id, old_maps);
+    if (!out.empty()) must(consumer->remove(out), "re-assign " + topic);
+    std::vector<kafka::TopicPartitionOffset> back;
+    for (const auto& [p, slot] : t->second) {
+      Slot& s = slots[slot];
+      (source_side ? s.source_topic_id : s.target_topic_id) = new_id;
+      const kafka::TopicPartition tp{s.topic, s.partition};
+      auto src = src_admin->list_offsets({{tp, kafka::OffsetSpec::earliest}});
+      auto dst = dst_admin->list_offsets({{{s.target_topic, s.partition}, kafka::OffsetSpec::latest}});
+      if (!src || (*src)[0].error || !dst || (*dst)[0].error) {
+        // The partition is gone in the new topic (fewer partitions), or not readable yet: paused.
+        kafka::Error e = !src              ? src.error()
+                         : (*src)[0].error ? *(*src)[0].error
+                         : !dst            ? dst.error()
+                                           : *(*dst)[0].error;
+        s.inflight.clear();
+        s.held = false;
+        s.error.reset();
+        fail_slot(s, e, false);
+        continue;
+      }
+      PartitionOffsetMap fresh;
+      if (auto b = fresh.begin((*src)[0].offset, (*dst)[0].offset); !b) raise("offset map: " + b.error());
+      s.map = std::move(fresh);
+      s.committed_map = s.map;
+      s.skipped = s.committed_skipped = 0;
+      s.dirty = true;
+      s.next_send = s.map.scanned_up();
+      if (s.pause) resumed(s);  // a partition paused because its topic was gone starts afresh
+      s.error.reset();
+      s.held = false;
+      back.push_back({s.topic, s.partition, s.next_send});
+    }
+    if (!back.empty()) must(consumer->add(back), "re-assign " + topic);
+  }
+
+  // Discovery read the ids of the flow's topics: act on any that changed.
+  void check_topic_ids(const std::map<std::string, std::string>& src_ids,
+                       const std::map<std::string, std::string>& dst_ids) {
+    for (const auto& [topic, parts] : std::map(index)) {
+      if (parts.empty()) continue;
+      const Slot& s = slots[parts.begin()->second];
+      if (auto it = src_ids.find(topic);
+          it != src_ids.end() && planner::topic_id_changed(s.source_topic_id, it->second)) {
+        restart_topic(topic, true, it->second);
+      } else if (auto jt = dst_ids.find(s.target_topic);
+                 jt != dst_ids.end() && planner::topic_id_changed(s.target_topic_id, jt->second)) {
+        restart_topic(topic, false, jt->second);
+      }
+      // Ids learnt for the first time (a topic whose id could not be read before).
+      for (const auto& [p, slot] : parts) {
+        Slot& x = slots[slot];
+        if (x.source_topic_id.empty() && src_ids.count(topic))
+          x.source_topic_id = src_ids.at(topic), x.dirty = true;
+        if (x.target_topic_id.empty() && dst_ids.count(x.target_topic))
+          x.target_topic_id = dst_ids.at(x.target_topic), x.dirty = true;
+      }
+    }
   }
 
   void refill(Slot& s, int64_t target_end) {
@@ -684,6 +851,12 @@ struct FlowRunner::Session {
     auto t = index.find(e.topic);
     if (t == index.end() || !t->second.count(e.partition)) raise(e.describe());
     Slot& s = slots[t->second.at(e.partition)];
+    // An offset anomaly may be a recreated topic: a new id is a new topic, copied from its start.
+    if (auto ids = ids_of(*src_admin, {s.topic});
+        ids.count(s.topic) && planner::topic_id_changed(s.source_topic_id, ids.at(s.topic))) {
+      restart_topic(s.topic, true, ids.at(s.topic));
+      return;
+    }
     must(producer->flush(), "flush the target producer");  // settle the map first
     const kafka::TopicPartition tp{s.topic, s.partition};
     auto offs =
@@ -758,7 +931,8 @@ struct FlowRunner::Session {
     const std::string at = utc_now();
     for (auto& s : slots) {
       if (!s.dirty) continue;
-      PartitionProgress p{flow.name, s.topic, s.partition, s.target_topic, s.map, s.skipped, at};
+      PartitionProgress p{flow.name, s.topic, s.partition,       s.target_topic,   s.map,
+                          s.skipped, at,      s.source_topic_id, s.target_topic_id};
       const std::string key = progress_key(flow.name, s.topic, s.partition);
       const std::string value = to_json(p);
       must(
@@ -865,6 +1039,7 @@ struct FlowRunner::Session {
     std::map<std::string, int> wanted;
     bool reload = false;
     int64_t record_limit = 0;
+    std::map<std::string, std::string> src_ids, dst_ids;  // the selected topics' ids and their targets'
     std::string error;
   };
   std::future<Discovery> discovery;
@@ -880,6 +1055,13 @@ struct FlowRunner::Session {
       d.wanted = selected(src);
       d.record_limit = source_record_limit(src, d.wanted);
       ensure_targets(dst, d.wanted);
+      std::set<std::string> names, targets;
+      for (const auto& [t, n] : d.wanted) {
+        names.insert(t);
+        targets.insert(flow.target_topic(t));
+      }
+      d.src_ids = ids_of(src, names);
+      d.dst_ids = ids_of(dst, targets);
     } catch (const SessionError& e) {
       d.error = e.message;
     }
@@ -1096,6 +1278,7 @@ struct FlowRunner::Session {
           restart = true;
           break;
         }
+        check_topic_ids(d.src_ids, d.dst_ids);
         add_partitions(d.wanted, {});
         next_discovery = Clock::now() + runner.options_.discovery_interval;
       }

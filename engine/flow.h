@@ -11,6 +11,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "engine/metrics.h"
 #include "kafka/client_config.h"
@@ -50,7 +51,8 @@ struct EngineMetrics {
   Family<Gauge>& partitions;
   Family<Counter>& group_offsets;  // group partitions whose target offset mirror wrote
   Family<Gauge>& heartbeat_latency;
-  Family<Gauge>& paused;  // 1 while a partition is paused by its own error, labelled with the reason
+  Family<Gauge>& paused;       // 1 while a partition is paused by its own error, labelled with the reason
+  Family<Counter>& recreated;  // topics found deleted and created again (a new topic id), by side
 };
 
 enum class FlowState { standby, starting, running, error, stopped };
@@ -98,6 +100,7 @@ class FlowRunner {
   mutable std::mutex mu_;
   FlowState state_ = FlowState::stopped;
   std::string last_error_;
+  std::vector<std::string> recreations_;  // "UTC reason" of each recreated topic found (for status)
   // Paused partitions (source topic, partition), kept across sessions; only the flow's thread uses it.
   std::map<std::pair<std::string, int32_t>, PartitionPause> paused_;
 };
