@@ -150,6 +150,16 @@ int run_status(const StatusOptions& o) {
                {"records_per_second", es->records_per_second},
                {"lag", es->lag},
                {"last_error", es->last_error.empty() ? Json(nullptr) : Json(es->last_error)}};
+        Json paused = Json::array();
+        for (const auto& p : es->paused) {
+          paused.push_back({{"topic", p.topic},
+                            {"partition", p.partition},
+                            {"reason", p.reason},
+                            {"error", p.error},
+                            {"since", p.since}});
+        }
+        eng["paused_partitions"] = std::move(paused);
+        eng["recreated_topics"] = es->recreated;
       }
     }
     // Consumer groups: where each selected group stands on the target against its exact translation.
@@ -233,6 +243,12 @@ int run_status(const StatusOptions& o) {
                 << "            " << e["records_copied"].get<uint64_t>() << " records copied by it, " << rate
                 << " records/s\n";
       if (!e["last_error"].is_null()) std::cout << "  last error: " << shown(e["last_error"]) << "\n";
+      for (const auto& p : e["paused_partitions"]) {
+        std::cout << "  PAUSED:   " << shown(p["topic"]) << "[" << p["partition"].get<int32_t>() << "] since "
+                  << shown(p["since"]) << " (" << shown(p["reason"])
+                  << "; the flow's other partitions continue): " << shown(p["error"]) << "\n";
+      }
+      for (const auto& r : e["recreated_topics"]) std::cout << "  recreated: " << shown(r) << "\n";
     }
     std::cout << "  lag:      " << f["lag"].get<int64_t>() << " record(s) on the source not yet mirrored\n";
     if (f["skipped_upstream"].get<int64_t>() > 0) {

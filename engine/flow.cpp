@@ -609,6 +609,7 @@ struct FlowRunner::Session {
     set_paused_gauge(s, reason, 1);
     runner.metrics_.errors.with({{"flow", flow.name}, {"kind", "partition_" + reason}})->inc();
     runner.paused_[{s.topic, s.partition}] = *s.pause;
+    status_due = true;
   }
 
   void resumed(Slot& s) {
@@ -618,6 +619,7 @@ struct FlowRunner::Session {
     set_paused_gauge(s, s.pause->reason, 0);
     s.pause.reset();
     runner.paused_.erase({s.topic, s.partition});
+    status_due = true;
   }
 
   // exactly_once: the open transaction holds a failed record, so it cannot commit. Abort it (none of
@@ -963,6 +965,11 @@ struct FlowRunner::Session {
 
   void write_status(const std::string& st, double rate, int64_t lag) {
     EngineStatus es{flow.name, st, runner.options_.owner, utc_now(), copied, rate, lag, runner.last_error()};
+    for (const auto& [tp, pz] : runner.paused_) {
+      es.paused.push_back({tp.first, tp.second, pz.reason, pz.error.describe(), pz.since});
+    }
+    const auto& rc = runner.recreations_;
+    es.recreated.assign(rc.size() > 20 ? rc.end() - 20 : rc.begin(), rc.end());
     const std::string key = status_key(flow.name), value = to_json(es);
     kafka::Producer& out = eos ? *producer : *state_producer;
     (void)out.send({.topic = kProgressTopic, .partition = 0, .key = key, .value = value, .tag = kNotARecord});
@@ -993,9 +1000,15 @@ struct FlowRunner::Session {
           " remaining");
     }
     write_status("running", rate, lag);
+    last_rate = rate;
+    last_lag = lag;
+    status_due = false;
     copied_at_last_log = copied;
     last_log = now;
   }
+  double last_rate = 0;
+  int64_t last_lag = 0;
+  bool status_due = false;  // a partition was paused or resumed: `mirror status` should say so now
 
   // A different revision of this flow was applied to the target (mirror apply --detach, maybe from
   // another machine): reload the spec and, when it has that revision, continue with it.
@@ -1284,6 +1297,10 @@ struct FlowRunner::Session {
       }
       maybe_sync_groups(now, next_group_sync);
       maybe_heartbeat(now);
+      if (status_due) {
+        write_status("running", last_rate, last_lag);
+        status_due = false;
+      }
       report_progress(false);
     }
     if (discovery.valid()) (void)discovery.get();  // let a running discovery round finish

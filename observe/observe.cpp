@@ -366,7 +366,8 @@ Result<size_t, std::string> read_offset_maps(const kafka::ClientConfig& target, 
                                              const std::function<void(const state::Skipped&)>& skipped) {
   // An unreadable record leaves the previous readable one of its partition (or none: no offset map, so
   // that partition's group offsets are not translated) in place.
-  auto records = state::read_progress(target, flow.empty() ? "progress/" : "progress/" + flow + "/");
+  // Every flow's progress and engine status ("engine/<flow>": the partitions it paused), in one read.
+  auto records = state::read_progress(target, flow.empty() ? "" : "progress/" + flow + "/");
   if (!records) return fail(fmt(records.error()));
   for (const auto& s : records->skipped) {
     if (skipped) skipped(s);
@@ -375,6 +376,11 @@ Result<size_t, std::string> read_offset_maps(const kafka::ClientConfig& target, 
     into.offset_maps[p.flow][{p.source_topic, p.partition}] = std::move(p.map);
     into.stored_topic_ids[p.flow][{p.source_topic, p.partition}] = {
         std::move(p.target_topic), std::move(p.source_topic_id), std::move(p.target_topic_id)};
+  }
+  for (const auto& [key, s] : records->statuses) {
+    for (const auto& p : s.paused) {
+      into.paused_partitions[s.flow].push_back({p.topic, p.partition, p.reason, p.error, p.since});
+    }
   }
   return records->progress.size();
 }

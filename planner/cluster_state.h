@@ -94,6 +94,16 @@ struct StoredTopicIds {
   auto operator<=>(const StoredTopicIds&) const = default;
 };
 
+// A partition the engine reported paused by an error of its own (its last status, state/progress.h).
+struct PausedPartitionState {
+  std::string topic;  // the source topic
+  int32_t partition = 0;
+  std::string reason;  // the error's kind
+  std::string error;   // the latest error, one line
+  std::string since;   // UTC
+  auto operator<=>(const PausedPartitionState&) const = default;
+};
+
 struct ClusterState {
   std::string alias;
   std::string cluster_id;
@@ -112,6 +122,8 @@ struct ClusterState {
   // Target clusters, beside offset_maps and from the same records: the topic ids the engine stored,
   // per flow and source (topic, partition) (planner/topic_recreation.h compares them with the topics').
   std::map<std::string, std::map<std::pair<std::string, int32_t>, StoredTopicIds>> stored_topic_ids;
+  // Target clusters: per flow, the partitions the engine's last status reported paused.
+  std::map<std::string, std::vector<PausedPartitionState>> paused_partitions;
   // Resources mirror created (from the applied state): only these may ever be deleted.
   std::vector<std::string> managed_topics;
   std::vector<Acl> managed_acls;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <tuple>
 
@@ -212,6 +213,7 @@ class Planner {
                      internal_done);
       topics(flow, *src, *dst);
       recreated_topics(flow, *src, *dst);
+      paused_partitions(flow, *dst);
       acls(flow, *src, *dst);
       groups(flow, *src, *dst);
       flow_state(flow, *dst);
@@ -282,6 +284,7 @@ class Planner {
              "its configs could not be read, so they are not synced to " + dst.alias + ":" + target);
       }
       auto it = dst.topics.find(target);
+      record_sizes(flow, name, st, src, dst, target, it == dst.topics.end() ? nullptr : &it->second, desired);
       if (it == dst.topics.end()) {
         add({ActionKind::create_topic, flow.name, dst.alias, target, nullptr,
              Json{{"partitions", st.partitions},
@@ -317,6 +320,60 @@ class Planner {
     for (auto& r : topic_recreations(flow, src, dst)) {
       note(Severity::warning, flow.name, r.cluster, r.topic, std::move(r.reason));
     }
+  }
+
+  // Partitions the engine paused by their own errors (the flow's others go on): a reviewer should know.
+  void paused_partitions(const spec::Flow& flow, const ClusterState& dst) {
+    auto it = dst.paused_partitions.find(flow.name);
+    if (it == dst.paused_partitions.end()) return;
+    for (const auto& p : it->second) {
+      note(Severity::warning, flow.name, flow.source, p.topic,
+           "partition " + std::to_string(p.partition) + " is paused by the engine since " + p.since + " (" +
+               p.reason + "): " + p.error +
+               "; the flow's other partitions continue, and this one resumes by itself once the cause is "
+               "fixed (mirror status shows it)");
+    }
+  }
+
+  // The largest record batch a topic accepts: its max.message.bytes (`planned` when the plan sets it),
+  // else the cluster's message.max.bytes; nullopt when neither is known.
+  static std::optional<int64_t> record_limit(const TopicState* t, const ClusterState& c,
+                                             const std::map<std::string, std::string>* planned) {
+    auto parse = [](const std::string& v) -> std::optional<int64_t> {
+      int64_t n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
+      return n;
+    };
+    if (planned) {
+      if (auto p = planned->find("max.message.bytes"); p != planned->end()) return parse(p->second);
+    }
+    if (t) {
+      if (auto v = t->configs.find("max.message.bytes"); v != t->configs.end() && v->second.value) {
+        return parse(*v->second.value);
+      }
+    }
+    if (auto b = c.broker_configs.find("message.max.bytes"); b != c.broker_configs.end() && b->second.value) {
+      return parse(*b->second.value);
+    }
+    return std::nullopt;
+  }
+
+  // A target that accepts smaller records than its source would refuse (and pause on) a record the
+  // source took: warn before it happens.
+  void record_sizes(const spec::Flow& flow, const std::string& name, const TopicState& st,
+                    const ClusterState& src, const ClusterState& dst, const std::string& target,
+                    const TopicState* t, const std::map<std::string, std::string>& desired) {
+    const auto source_limit = record_limit(&st, src, nullptr);
+    const auto target_limit = record_limit(t, dst, flow.configs.sync ? &desired : nullptr);
+    if (!source_limit || !target_limit || *target_limit >= *source_limit) return;
+    note(Severity::warning, flow.name, dst.alias, target,
+         "accepts records of up to " + std::to_string(*target_limit) + " bytes, fewer than the " +
+             std::to_string(*source_limit) + " its source " + flow.source + ":" + name +
+             " accepts: a larger record would pause this partition until the limit is raised; set "
+             "max.message.bytes on " +
+             dst.alias + ":" + target + " (or on " + dst.alias +
+             "'s brokers: message.max.bytes) to at least the source's");
   }
 
   bool configs(const spec::Flow& flow, const std::string& source_name, const TopicState& src,

@@ -181,16 +181,28 @@ LatestRead LatestFold::result() const {
 std::string status_key(std::string_view flow) { return "engine/" + std::string(flow); }
 
 std::string to_json(const EngineStatus& s) {
-  return Json{{"format", 1},
-              {"flow", s.flow},
-              {"state", s.state},
-              {"owner", s.owner},
-              {"updated_at", s.updated_at},
-              {"records", s.records},
-              {"records_per_second", s.records_per_second},
-              {"lag", s.lag},
-              {"last_error", s.last_error}}
-      .dump();
+  Json j{{"format", 1},
+         {"flow", s.flow},
+         {"state", s.state},
+         {"owner", s.owner},
+         {"updated_at", s.updated_at},
+         {"records", s.records},
+         {"records_per_second", s.records_per_second},
+         {"lag", s.lag},
+         {"last_error", s.last_error}};
+  if (!s.paused.empty()) {
+    Json a = Json::array();
+    for (const auto& p : s.paused) {
+      a.push_back({{"topic", p.topic},
+                   {"partition", p.partition},
+                   {"reason", p.reason},
+                   {"error", p.error},
+                   {"since", p.since}});
+    }
+    j["paused"] = std::move(a);
+  }
+  if (!s.recreated.empty()) j["recreated"] = s.recreated;
+  return j.dump();
 }
 
 std::optional<EngineStatus> status_from_json(std::string_view text, std::string* why) {
@@ -213,6 +225,39 @@ std::optional<EngineStatus> status_from_json(std::string_view text, std::string*
   if (s.flow.empty()) {
     reason = "field flow is empty";
     return bad();
+  }
+  // Optional (engines before issue #16 did not write them); bounded like every field.
+  constexpr size_t kMaxListed = 10'000;
+  if (j->contains("paused")) {
+    const Json& a = (*j)["paused"];
+    if (!a.is_array() || a.size() > kMaxListed) {
+      reason = "field paused is not a list of at most 10000 partitions";
+      return bad();
+    }
+    for (const Json& e : a) {
+      PausedPartition p;
+      if (!e.is_object() || !get(e, "topic", p.topic, reason) ||
+          !get(e, "partition", p.partition, reason, 0) || !get(e, "reason", p.reason, reason) ||
+          !get(e, "error", p.error, reason) || !get(e, "since", p.since, reason)) {
+        if (reason.empty()) reason = "field paused holds a non-object";
+        return bad();
+      }
+      s.paused.push_back(std::move(p));
+    }
+  }
+  if (j->contains("recreated")) {
+    const Json& a = (*j)["recreated"];
+    if (!a.is_array() || a.size() > kMaxListed) {
+      reason = "field recreated is not a list of at most 10000 lines";
+      return bad();
+    }
+    for (const Json& e : a) {
+      if (!e.is_string()) {
+        reason = "field recreated holds a non-string";
+        return bad();
+      }
+      s.recreated.push_back(e.get<std::string>());
+    }
   }
   constexpr std::string_view kStates[] = {"standby", "starting", "running", "error", "stopped"};
   if (std::find(std::begin(kStates), std::end(kStates), s.state) == std::end(kStates)) {

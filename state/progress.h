@@ -45,6 +45,16 @@ std::string to_json(const PartitionProgress& p);
 // Strict: nullopt for a foreign or corrupt value (the reason in *why when given, never quoting it).
 std::optional<PartitionProgress> progress_from_json(std::string_view text, std::string* why = nullptr);
 
+// A partition the engine paused because of an error of its own (docs/engine.md, "Containment").
+struct PausedPartition {
+  std::string topic;  // the source topic
+  int32_t partition = 0;
+  std::string reason;  // the error's kind (kafka::errc_name), as in the mirror_partition_paused metric
+  std::string error;   // the latest error, one line
+  std::string since;   // UTC, when it was paused
+  bool operator==(const PausedPartition&) const = default;
+};
+
 // What `mirror status` shows about a running engine: key "engine/<flow>".
 struct EngineStatus {
   std::string flow;
@@ -55,6 +65,8 @@ struct EngineStatus {
   double records_per_second = 0;
   int64_t lag = 0;  // records on the source not yet mirrored (last known)
   std::string last_error;
+  std::vector<PausedPartition> paused;  // absent in records of engines before issue #16
+  std::vector<std::string> recreated;   // "UTC: reason" of recreated topics this engine found (last 20)
 };
 std::string status_key(std::string_view flow);
 std::string to_json(const EngineStatus& s);

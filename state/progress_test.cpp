@@ -87,6 +87,27 @@ TEST(Progress, KeysAndStatus) {
   EXPECT_EQ(back->state, "running");
   EXPECT_EQ(back->records, 10u);
   EXPECT_EQ(back->lag, 3);
+  EXPECT_TRUE(back->paused.empty());
+  EXPECT_EQ(to_json(s).find("paused"), std::string::npos) << "absent when empty, like engines before it";
+}
+
+TEST(EngineStatusJson, PausedPartitionsAndRecreationsRoundTrip) {
+  EngineStatus s{"f", "running", "ops@host pid 1", "2026-11-25T23:00:00Z", 10, 2.5, 3, ""};
+  s.paused = {{"orders", 2, "invalid", "deliver record on cluster B failed: Message size too large",
+               "2026-12-07T22:00:00Z"}};
+  s.recreated = {"2026-12-07T22:01:00Z source topic A:orders was recreated (id x -> y)"};
+  auto back = status_from_json(to_json(s));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->paused, s.paused);
+  EXPECT_EQ(back->recreated, s.recreated);
+  std::string why;
+  EXPECT_FALSE(status_from_json(R"({"format":1,"flow":"f","state":"running","owner":"o","updated_at":"t",)"
+                                R"("records":1,"records_per_second":0,"lag":0,"last_error":"","paused":[7]})",
+                                &why));
+  EXPECT_FALSE(why.empty());
+  EXPECT_FALSE(
+      status_from_json(R"({"format":1,"flow":"f","state":"running","owner":"o","updated_at":"t",)"
+                       R"("records":1,"records_per_second":0,"lag":0,"last_error":"","recreated":"x"})"));
 }
 
 }  // namespace

@@ -424,6 +424,15 @@ void ContainmentE2E::poison_partition_is_contained(bool exactly_once) {
       << res->body;
   std::this_thread::sleep_for(3s);  // several retries: still one line
   EXPECT_EQ(count_of(engine->output(), " paused:"), 1u) << engine->output();
+  // mirror status names the partition, its error and since when; mirror plan flags the flow.
+  Proc status({"status", "-c", spec}, dir_ / "status.log");
+  EXPECT_EQ(status.stop(0, 60s), 0) << status.output();
+  EXPECT_NE(status.output().find("PAUSED:   " + big + "[0] since 20"), std::string::npos) << status.output();
+  EXPECT_NE(status.output().find("Message size too large"), std::string::npos) << status.output();
+  Proc plan({"plan", "-c", spec}, dir_ / "plan.log");
+  plan.stop(0, 60s);
+  EXPECT_NE(plan.output().find("partition 0 is paused by the engine since"), std::string::npos)
+      << plan.output();
 
   ASSERT_NO_FATAL_FAILURE(set_target_limit("A." + big, "5242880"));  // the cause goes away
   ASSERT_TRUE(wait_for("A." + big, 1, 3, 120s)) << engine->output();

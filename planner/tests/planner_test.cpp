@@ -787,5 +787,55 @@ TEST(Topics, ExcludeThatHitsTheRegexLimitExcludesAndThePlanSaysWhy) {
   EXPECT_NE(why->message.find("left out to be safe"), std::string::npos);
 }
 
+// ---- record sizes and paused partitions (issue #16) ----
+
+const Note* warning_about(const Plan& p, const std::string& resource, const std::string& text) {
+  for (const auto& d : p.diagnostics) {
+    if (d.resource == resource && d.message.find(text) != std::string::npos) return &d;
+  }
+  return nullptr;
+}
+
+TEST(RecordSizes, TargetThatAcceptsSmallerRecordsThanItsSourceIsWarnedBeforeARecordIsRefused) {
+  auto a = ClusterBuilder("A").topic("orders", 1, {{"max.message.bytes", "5242880"}});
+  // configs.sync off: the target keeps Kafka's default, 1048588.
+  auto p = make_plan(one_flow("    configs: {sync: false}\n"), states({a, target().topic("A.orders", 1)}));
+  const Note* d =
+      warning_about(p, "A.orders", "accepts records of up to 1048588 bytes, fewer than the 5242880");
+  ASSERT_NE(d, nullptr) << render_text(p);
+  EXPECT_EQ(d->severity, Severity::warning);
+  EXPECT_EQ(d->cluster, "B");
+  EXPECT_NE(d->message.find("would pause this partition"), std::string::npos);
+  // With configs.sync the plan sets the source's value: nothing to warn about.
+  p = make_plan(one_flow(), states({a, target().topic("A.orders", 1)}));
+  EXPECT_EQ(warning_about(p, "A.orders", "accepts records of up to"), nullptr) << render_text(p);
+  // A target broker whose default is lower than the source topic's (Kafka's) default, for a new topic.
+  auto states_ = states({ClusterBuilder("A").topic("orders", 1), target()});
+  states_["B"].broker_configs["message.max.bytes"] = ConfigValue{"500000", ConfigSource::static_broker};
+  p = make_plan(one_flow(), states_);
+  EXPECT_NE(warning_about(p, "A.orders", "accepts records of up to 500000 bytes, fewer than the 1048588"),
+            nullptr)
+      << render_text(p);
+  // Equal or larger: no warning.
+  states_["B"].broker_configs["message.max.bytes"] = ConfigValue{"1048588", ConfigSource::static_broker};
+  EXPECT_EQ(warning_about(make_plan(one_flow(), states_), "A.orders", "accepts records"), nullptr);
+}
+
+TEST(PausedPartitions, TheEnginesPausedPartitionsAreWarnedAboutInThePlan) {
+  auto st = states({ClusterBuilder("A").topic("orders", 3), target().topic("A.orders", 3)});
+  const auto spec = one_flow();
+  const std::string flow = spec.flows[0].name;
+  st["B"].paused_partitions[flow] = {{"orders", 2, "invalid",
+                                      "deliver record on cluster B failed: Message size too large",
+                                      "2026-12-07T22:00:00Z"}};
+  const Plan p = make_plan(spec, st);
+  const Note* d =
+      warning_about(p, "orders", "partition 2 is paused by the engine since 2026-12-07T22:00:00Z");
+  ASSERT_NE(d, nullptr) << render_text(p);
+  EXPECT_EQ(d->flow, flow);
+  EXPECT_NE(d->message.find("Message size too large"), std::string::npos);
+  EXPECT_NE(render_markdown(p).find("partition 2 is paused by the engine"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mirror::planner
