@@ -1,0 +1,348 @@
+// The fault-injection suite (docs/reliability.md): the engine under real faults against the local
+// clusters. Toxiproxy between mirror and each broker (latency, bandwidth, connection resets, black holes),
+// a frozen target broker (SIGSTOP/SIGCONT), restarts of either cluster, an ACL revoked and restored on one
+// target topic, a target topic deleted. Each test copies two topics ("hit" and "ok", 2 partitions each)
+// from a steady producer, injects one fault, ends it, waits until the engine's stored progress covers
+// what the source held when the fault ended, and checks every record: 0 lost (hard), duplicates bounded
+// (at least once: by what the engine announced; exactly once: 0 read_committed). It prints one line per
+// test: FAULTROW {"fault":..,"lost":..,"duplicates":..,"recovery_s":..,"healthy_ratio":..}. Timings are
+// printed, never asserted (only hang guards). Freezes and restarts the shared clusters: RUN_SERIAL.
+#include "engine/tests/faults.h"
+
+namespace mirror::faults {
+namespace {
+
+constexpr int kPartitions = 2;
+constexpr int kRate = 1000;  // records/s over the 4 partitions
+
+enum class Target { proxy, sasl_user };
+
+struct Fault {
+  std::string name;
+  bool exactly_once = false;
+  bool partition_scoped = false;  // the fault touches only topic "hit"; "ok" must keep flowing
+  Target target = Target::proxy;
+  std::function<void()> inject;   // returns when the fault is in place
+  std::chrono::seconds hold{15};  // how long the fault lasts (0: inject itself is the whole fault)
+  std::function<void()> heal;
+};
+
+class Faults : public EngineE2E {
+ protected:
+  void SetUp() override {
+    EngineE2E::SetUp();
+    toxi_ = std::make_unique<Toxiproxy>(dir_);
+    ASSERT_TRUE(toxi_->ok()) << toxi_->error();
+  }
+  void TearDown() override {
+    toxi_.reset();
+    EngineE2E::TearDown();
+  }
+
+  std::string spec(bool exactly_once, bool via_proxy, Target target, const std::string& file) {
+    const std::string path = (dir_ / file).string();
+    std::ofstream out(path);
+    out << "version: 1\nclusters:\n  A: {bootstrap: \"127.0.0.1:" << (via_proxy ? "19199" : "19092")
+        << "\"}\n";
+    if (target == Target::sasl_user) {
+      out << "  B:\n    bootstrap: 127.0.0.1:29094\n    client: {security.protocol: SASL_PLAINTEXT, "
+             "sasl.mechanism: SCRAM-SHA-512, sasl.username: mirror-faults, "
+             "sasl.password: \"${env:MIRROR_TEST_FAULTS_PASSWORD}\"}\n";
+    } else {
+      out << "  B: {bootstrap: \"127.0.0.1:" << (via_proxy ? "29199" : "29092") << "\"}\n";
+    }
+    out << "flows:\n  - name: " << prefix_ << "\n    source: A\n    target: B\n    replication_factor: 1\n"
+        << (exactly_once ? "    exactly_once: true\n" : "") << "    topics: {include: [\"" << prefix_
+        << "\\\\..*\"]}\n";
+    return path;
+  }
+
+  // The rights of this suite's own SCRAM user on B for running the flow (docs/engine.md, "Permissions"),
+  // removed when the test ends. Its own user, not alice or bob: other tests grant and revoke theirs.
+  std::vector<kafka::AclBinding> user_acls() const {
+    using kafka::AclPatternType, kafka::AclResourceType, kafka::AclOperation, kafka::AclPermission;
+    const std::string user = "User:mirror-faults";
+    return {{AclResourceType::topic, "A." + prefix_, AclPatternType::prefixed, user, "*", AclOperation::all,
+             AclPermission::allow},
+            {AclResourceType::topic, "mirror.", AclPatternType::prefixed, user, "*", AclOperation::all,
+             AclPermission::allow},
+            {AclResourceType::group, "mirror-", AclPatternType::prefixed, user, "*", AclOperation::all,
+             AclPermission::allow},
+            {AclResourceType::transactional_id, "mirror-", AclPatternType::prefixed, user, "*",
+             AclOperation::all, AclPermission::allow},
+            {AclResourceType::cluster, "kafka-cluster", AclPatternType::literal, user, "*", AclOperation::all,
+             AclPermission::allow}};
+  }
+  static kafka::AclFilter exact(const kafka::AclBinding& b) {
+    return {.resource_type = b.resource_type,
+            .resource_name = b.resource_name,
+            .pattern_type = b.pattern_type,
+            .principal = b.principal,
+            .host = b.host,
+            .operation = b.operation,
+            .permission = b.permission};
+  }
+
+  // The common course of every test; see the file comment.
+  void run_fault(const Fault& f) {
+    const std::string hit = prefix_ + ".hit", ok = prefix_ + ".ok";
+    const std::vector<std::string> topics{hit, ok};
+    create_topic(hit, kPartitions);
+    create_topic(ok, kPartitions);
+    ASSERT_NO_FATAL_FAILURE(apply(spec(f.exactly_once, false, Target::proxy, "apply.yaml")));
+    std::vector<kafka::AclBinding> granted;
+    if (f.target == Target::sasl_user) {
+      ::setenv("MIRROR_ALLOW_ENV", "MIRROR_TEST_*", 1);
+      ::setenv("MIRROR_TEST_FAULTS_PASSWORD", "mirror-faults-secret", 1);
+      // The user (SCRAM-SHA-512) on B, with the Java tool as docs/local-clusters.md shows; idempotent.
+      const std::string add_user =
+          "bash -c 'cd " MIRROR_SOURCE_DIR
+          " && eval \"$(scripts/kafka-local env)\" && java -Xmx256m "
+          "-Dlog4j2.configurationFile=\"$KAFKA_TOOLS_LOG4J_CONFIG\" -cp \"$KAFKA_LIB/*\" "
+          "kafka.admin.ConfigCommand --bootstrap-server 127.0.0.1:29092 --alter --add-config "
+          "\"SCRAM-SHA-512=[password=mirror-faults-secret]\" --entity-type users --entity-name "
+          "mirror-faults' "
+          ">/dev/null";
+      ASSERT_EQ(std::system(add_user.c_str()), 0) << add_user;
+      granted = user_acls();
+      auto r = admin(kB).create_acls(granted);
+      ASSERT_TRUE(r.ok()) << r.error().describe();
+      std::this_thread::sleep_for(2s);  // ACLs reach the authorizer
+    }
+    struct Revoke {  // the user's grants go whatever happens
+      std::vector<kafka::AclBinding> acls;
+      ~Revoke() {
+        if (acls.empty()) return;
+        std::vector<kafka::AclFilter> filters;
+        for (const auto& b : acls) filters.push_back(exact(b));
+        (void)admin(kB).delete_acls(filters);
+      }
+    } revoke{granted};
+
+    SteadyProducer producer(topics, kPartitions, kRate);
+    auto engine = run(spec(f.exactly_once, true, f.target, "run.yaml"), "run");
+    // Warm-up: the copy is flowing on every partition.
+    ASSERT_TRUE(wait_for("A." + ok, kPartitions, 2 * kRate / 4, 120s)) << engine->output();
+    ASSERT_TRUE(wait_for("A." + hit, kPartitions, 2 * kRate / 4, 120s)) << engine->output();
+    ProgressWatcher progress(prefix_);
+    std::this_thread::sleep_for(8s);
+
+    const auto fault_start = Clock::now();
+    std::cout << "[" << f.name << "] fault begins\n";
+    ASSERT_NO_FATAL_FAILURE(f.inject());
+    std::this_thread::sleep_for(f.hold);
+    if (f.heal) {
+      ASSERT_NO_FATAL_FAILURE(f.heal());
+    }
+    const auto fault_end = Clock::now();
+    const auto ends_at_fault_end = source_ends(topics, kPartitions);
+    std::cout << "[" << f.name << "] fault ended after "
+              << std::chrono::duration<double>(fault_end - fault_start).count() << " s\n";
+
+    // Recovery: the stored progress covers what the source held when the fault ended (hang guard 180 s).
+    double recovery_s = -1;
+    while (Clock::now() - fault_end < 180s) {
+      if (covers(progress.now(), ends_at_fault_end)) {
+        recovery_s = std::chrono::duration<double>(Clock::now() - fault_end).count();
+        break;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_GE(recovery_s, 0) << "the engine did not catch up within 180 s of the fault's end\n"
+                             << engine->output();
+
+    std::this_thread::sleep_for(3s);
+    producer.stop();
+    const auto final_ends = source_ends(topics, kPartitions);
+    const auto final_deadline = Clock::now() + 90s;
+    while (Clock::now() < final_deadline && !covers(progress.now(), final_ends))
+      std::this_thread::sleep_for(200ms);
+    EXPECT_TRUE(covers(progress.now(), final_ends)) << "not caught up 90 s after the producer stopped";
+    EXPECT_EQ(engine->stop(SIGTERM, 30s), 0) << engine->output();
+    const std::string out = engine->output();
+
+    // Throughput of the healthy partitions (topic "ok"; all partitions for connection-wide faults) in
+    // stored progress: during the fault (from 2 s in) vs the 6 s before it.
+    auto samples = progress.samples();
+    // `healthy`: the partitions that must keep flowing ("ok"; every partition for a connection-wide fault);
+    // otherwise the faulted ones ("hit"), to show that the fault took effect.
+    auto value_at = [&](Clock::time_point t, bool healthy) {
+      int64_t sum = 0;
+      const ProgressWatcher::Sample* best = nullptr;
+      for (const auto& s : samples)
+        if (s.at <= t) best = &s;
+      if (!best) return sum;
+      for (const auto& [k, v] : best->next) {
+        const bool is_ok = k.starts_with(ok + "/");
+        if (healthy ? (!f.partition_scoped || is_ok) : !is_ok) sum += v;
+      }
+      return sum;
+    };
+    auto rate = [&](Clock::time_point a, Clock::time_point b, bool healthy) {
+      const double secs = std::chrono::duration<double>(b - a).count();
+      return secs > 0 ? static_cast<double>(value_at(b, healthy) - value_at(a, healthy)) / secs : 0.0;
+    };
+    // During: from 2 s into the fault to its end; a fault with no duration of its own (a topic deleted)
+    // is watched for the 10 s after it.
+    const auto window_start = fault_start + 2s;
+    const auto window_end = fault_end - fault_start < 3s ? fault_start + 12s : fault_end;
+    const double before = rate(fault_start - 6s, fault_start, true);
+    const double during = rate(window_start, window_end, true);
+    const double faulted_during = rate(window_start, window_end, false);
+    const double ratio = before > 0 ? during / before : 0;
+
+    const auto iso = f.exactly_once ? kafka::Isolation::read_committed : kafka::Isolation::read_uncommitted;
+    const Check c = check_topics(topics, kPartitions, iso,
+                                 f.partition_scoped ? std::set<std::string>{ok} : std::set<std::string>{});
+    int64_t announced = 0;
+    const std::regex re("resuming: up to ([0-9]+) records written after the last stored progress");
+    for (std::sregex_iterator it(out.begin(), out.end(), re), end; it != end; ++it)
+      announced += std::stoll((*it)[1]);
+    {  // the engine's log outlives the test's folder, for docs/reliability.md
+      const fs::path keep = fs::temp_directory_path() / "mirror-faults";
+      fs::create_directories(keep);
+      std::ofstream(keep /
+                    (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".log"))
+          << out;
+    }
+    int errors = 0;
+    for (size_t pos = 0; (pos = out.find("error: ", pos)) != std::string::npos; ++pos) ++errors;
+    int sessions = 0;
+    for (size_t pos = 0; (pos = out.find("restarting from the stored progress", pos)) != std::string::npos;
+         ++pos)
+      ++sessions;
+
+    std::cout << "FAULTROW {\"fault\":\"" << f.name
+              << "\",\"exactly_once\":" << (f.exactly_once ? "true" : "false") << ",\"records\":" << c.source
+              << ",\"lost\":" << c.lost << ",\"duplicates\":" << c.duplicates
+              << ",\"healthy_duplicates\":" << c.healthy_duplicates << ",\"announced\":" << announced
+              << ",\"in_order\":" << (c.in_order ? "true" : "false") << ",\"recovery_s\":" << recovery_s
+              << ",\"healthy_rate_before\":" << before << ",\"healthy_rate_during\":" << during
+              << ",\"healthy_ratio\":" << ratio << ",\"faulted_topic_rate_during\":" << faulted_during
+              << ",\"session_restarts\":" << sessions << ",\"errors_logged\":" << errors << "}" << std::endl;
+
+    EXPECT_EQ(c.lost, 0) << "records lost: " << c.detail << "\n" << out;
+    EXPECT_TRUE(c.in_order) << "a partition's records arrived out of order";
+    EXPECT_EQ(producer.failed(), 0) << "the test's own producer lost records on A";
+    if (f.exactly_once) {
+      EXPECT_EQ(c.duplicates, 0) << "exactly once, read_committed";
+    } else {
+      EXPECT_LE(c.duplicates, announced) << "every duplicate is announced when a session resumes";
+    }
+    if (f.partition_scoped) {
+      // Required: the healthy topic keeps flowing through a fault of another topic, and is not copied twice.
+      EXPECT_GT(ratio, 0.5) << "the healthy partitions stalled during a fault of another topic (" << during
+                            << " vs " << before << " records/s)";
+      EXPECT_EQ(c.healthy_duplicates, 0) << "the healthy partitions were copied again";
+    }
+  }
+
+  // A Toxiproxy fault on the connections to cluster `proxy`, both directions.
+  Fault toxic(const std::string& name, const std::string& proxy, const std::string& type,
+              const std::string& attributes, std::chrono::seconds hold, bool exactly_once = false) {
+    Fault f{.name = name, .exactly_once = exactly_once, .hold = hold};
+    f.inject = [=, this] {
+      toxi_->add(proxy, "up", type, "upstream", attributes);
+      toxi_->add(proxy, "down", type, "downstream", attributes);
+    };
+    f.heal = [=, this] {
+      toxi_->remove(proxy, "up");
+      toxi_->remove(proxy, "down");
+    };
+    return f;
+  }
+
+  Fault restart(const std::string& name, const std::string& cluster, bool exactly_once = false) {
+    Fault f{.name = name, .exactly_once = exactly_once, .hold = 0s};
+    f.inject = [=] {
+      const std::string cmd = std::string(MIRROR_SOURCE_DIR "/scripts/kafka-local restart ") + cluster;
+      ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    };
+    return f;
+  }
+
+  std::unique_ptr<Toxiproxy> toxi_;
+};
+
+// ---- Toxiproxy between mirror and the target B ----
+TEST_F(Faults, LatencyOnTarget) {
+  run_fault(toxic("latency 300±100 ms on target", "B", "latency", R"({"latency":300,"jitter":100})", 15s));
+}
+TEST_F(Faults, BandwidthLimitOnTarget) {
+  run_fault(toxic("bandwidth 64 KB/s on target", "B", "bandwidth", R"({"rate":64})", 15s));
+}
+TEST_F(Faults, ConnectionResetOnTarget) {
+  run_fault(toxic("connection resets on target (5 s)", "B", "reset_peer", R"({"timeout":0})", 5s));
+}
+TEST_F(Faults, ConnectionResetOnTargetExactlyOnce) {
+  run_fault(toxic("connection resets on target (5 s)", "B", "reset_peer", R"({"timeout":0})", 5s, true));
+}
+TEST_F(Faults, BlackHoleOnTarget) {
+  run_fault(toxic("black hole on target (20 s)", "B", "timeout", R"({"timeout":0})", 20s));
+}
+
+// ---- Toxiproxy between mirror and the source A ----
+TEST_F(Faults, LatencyOnSource) {
+  run_fault(toxic("latency 300±100 ms on source", "A", "latency", R"({"latency":300,"jitter":100})", 15s));
+}
+TEST_F(Faults, BandwidthLimitOnSource) {
+  run_fault(toxic("bandwidth 64 KB/s on source", "A", "bandwidth", R"({"rate":64})", 15s));
+}
+TEST_F(Faults, ConnectionResetOnSource) {
+  run_fault(toxic("connection resets on source (5 s)", "A", "reset_peer", R"({"timeout":0})", 5s));
+}
+TEST_F(Faults, BlackHoleOnSource) {
+  run_fault(toxic("black hole on source (20 s)", "A", "timeout", R"({"timeout":0})", 20s));
+}
+
+// ---- brokers ----
+TEST_F(Faults, FrozenTargetBroker) {
+  Fault f{.name = "target broker frozen 10 s (SIGSTOP/SIGCONT)", .hold = 10s};
+  pid_t pid = 0;
+  std::ifstream(kafka_dir() / "B" / "pid") >> pid;
+  ASSERT_GT(pid, 0) << "no pid in " << (kafka_dir() / "B" / "pid");
+  struct Thaw {  // the broker is thawed whatever happens
+    pid_t pid;
+    ~Thaw() { ::kill(pid, SIGCONT); }
+  } thaw{pid};
+  f.inject = [pid] { ASSERT_EQ(::kill(pid, SIGSTOP), 0); };
+  f.heal = [pid] { ASSERT_EQ(::kill(pid, SIGCONT), 0); };
+  run_fault(f);
+}
+TEST_F(Faults, TargetClusterRestart) { run_fault(restart("target cluster restarted", "B")); }
+TEST_F(Faults, TargetClusterRestartExactlyOnce) { run_fault(restart("target cluster restarted", "B", true)); }
+TEST_F(Faults, SourceClusterRestart) { run_fault(restart("source cluster restarted", "A")); }
+
+// ---- partition-scoped: one target topic ----
+TEST_F(Faults, AclRevokedOnOneTargetTopic) {
+  Fault f{
+      .name = "WRITE denied on one target topic 15 s", .partition_scoped = true, .target = Target::sasl_user};
+  const kafka::AclBinding deny{kafka::AclResourceType::topic,
+                               "A." + prefix_ + ".hit",
+                               kafka::AclPatternType::literal,
+                               "User:mirror-faults",
+                               "*",
+                               kafka::AclOperation::write,
+                               kafka::AclPermission::deny};
+  f.inject = [=] {
+    auto r = admin(kB).create_acls({deny});
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+  };
+  f.heal = [=] {
+    auto r = admin(kB).delete_acls({exact(deny)});
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+  };
+  run_fault(f);
+}
+TEST_F(Faults, TargetTopicDeleted) {
+  Fault f{.name = "one target topic deleted", .partition_scoped = true, .hold = 0s};
+  const std::string victim = "A." + prefix_ + ".hit";
+  f.inject = [=] {
+    auto r = admin(kB).delete_topics({victim});
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+  };
+  run_fault(f);
+}
+
+}  // namespace
+}  // namespace mirror::faults
