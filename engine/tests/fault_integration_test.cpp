@@ -58,7 +58,8 @@ class Faults : public EngineE2E {
   }
 
   // The rights of this suite's own SCRAM user on B for running the flow (docs/engine.md, "Permissions"),
-  // removed when the test ends. Its own user, not alice or bob: other tests grant and revoke theirs.
+  // removed when the test ends. Its own user, not alice or bob: other tests grant and revoke theirs. Every
+  // group: the engine reads the groups on B when it plans new topics (group offset sync).
   std::vector<kafka::AclBinding> user_acls() const {
     using kafka::AclPatternType, kafka::AclResourceType, kafka::AclOperation, kafka::AclPermission;
     const std::string user = "User:mirror-faults";
@@ -66,7 +67,10 @@ class Faults : public EngineE2E {
              AclPermission::allow},
             {AclResourceType::topic, "mirror.", AclPatternType::prefixed, user, "*", AclOperation::all,
              AclPermission::allow},
-            {AclResourceType::group, "mirror-", AclPatternType::prefixed, user, "*", AclOperation::all,
+            // heartbeats: the flow also mirrors A's heartbeats topic when it exists (docs/engine.md)
+            {AclResourceType::topic, "A.heartbeats", AclPatternType::literal, user, "*", AclOperation::all,
+             AclPermission::allow},
+            {AclResourceType::group, "*", AclPatternType::literal, user, "*", AclOperation::all,
              AclPermission::allow},
             {AclResourceType::transactional_id, "mirror-", AclPatternType::prefixed, user, "*",
              AclOperation::all, AclPermission::allow},
