@@ -150,6 +150,7 @@ struct FlowRunner::Session {
     bool held = false;           // paused: not assigned to the consumer until its retry
     std::optional<Pause> pause;  // set from the first failure until a record is written again
     std::string source_topic_id, target_topic_id;  // "" = unknown; stored with the progress
+    bool refill_pending = false;       // the target topic was recreated: refill it at the partition's retry
     PartitionOffsetMap committed_map;  // exactly_once: the map as of the last committed transaction
     int64_t committed_skipped = 0;
     bool heartbeats = false;  // the source's `heartbeats` topic: its copies measure latency
@@ -490,11 +491,9 @@ struct FlowRunner::Session {
     if (s.inflight.empty()) return;  // cannot happen: one report per record sent
     const InFlight f = s.inflight.front();
     s.inflight.pop_front();
-    if (s.error) {
-      // Progress stays at the first failure; this record is written again when the partition resumes.
-      if (!d.error && !eos) runner.metrics_.duplicates.with({{"flow", flow.name}})->inc();
-      return;
-    }
+    // Progress stays at the first failure; a record written behind it is written again when the
+    // partition resumes (counted and announced then).
+    if (s.error) return;
     if (d.error) {
       // A record purged by the transaction's abort is collateral, not this partition's failure.
       if (eos && d.error->kafka_code.starts_with("_PURGE")) {
@@ -701,14 +700,26 @@ struct FlowRunner::Session {
       }
     }
     for (auto& s : slots) {
+      // Every report of its records is in (none still in flight could land after the retry's writes).
       if (!s.held || now < s.pause->retry_at || !s.inflight.empty()) continue;
-      if (s.map.next_down() > 0) {
-        auto end = dst_admin->list_offsets({{{s.target_topic, s.partition}, kafka::OffsetSpec::latest}});
-        if (!end || (*end)[0].error) {  // still unreadable: try again later, same backoff
-          s.pause->retry_at = now + s.pause->backoff;
-          continue;
-        }
-        if ((*end)[0].offset < s.map.next_down()) refill(s, (*end)[0].offset);
+      auto end = dst_admin->list_offsets({{{s.target_topic, s.partition}, kafka::OffsetSpec::latest}});
+      if (!end || (*end)[0].error) {  // still unreadable (the topic not there yet): try again later
+        s.pause->retry_at = now + s.pause->backoff;
+        continue;
+      }
+      const int64_t target_end = (*end)[0].offset;
+      if (s.refill_pending || target_end < s.map.next_down()) {
+        drop_strays(s, target_end);
+        refill(s, target_end);
+        s.refill_pending = false;
+      } else if (target_end > s.map.next_down() && !eos) {
+        // Records that reached the target after the partition's progress (behind the failed one)
+        // are written again from it: at least once, announced like a session's resume.
+        const int64_t again = target_end - s.map.next_down();
+        runner.metrics_.duplicates.with({{"flow", flow.name}})->inc(static_cast<uint64_t>(again));
+        log("partition " + where(s) + ": resuming: up to " + std::to_string(again) +
+            " records written after the last stored progress are written again (at-least-once; use "
+            "exactly_once: true for none)");
       }
       s.error.reset();
       s.held = false;
@@ -745,6 +756,7 @@ struct FlowRunner::Session {
   void restart_topic(const std::string& topic, bool source_side, const std::string& new_id) {
     auto t = index.find(topic);
     if (t == index.end()) return;
+    if (!source_side) return target_recreated(t->second, new_id);
     must(producer->flush(), "flush the target producer");  // settle what is in flight first
     std::map<int32_t, PartitionOffsetMap> old_maps;
     std::string old_id;
@@ -789,6 +801,47 @@ struct FlowRunner::Session {
       back.push_back({s.topic, s.partition, s.next_send});
     }
     if (!back.empty()) must(consumer->add(back), "re-assign " + topic);
+  }
+
+  // The target copy of a topic was deleted and created again outside mirror: its partitions pause
+  // (records still in flight may land in the new topic) and, at their retry, drop what landed there
+  // and are filled again from the source's start (retry_paused).
+  void target_recreated(const std::map<int32_t, size_t>& parts, const std::string& new_id) {
+    const Slot& first = slots[parts.begin()->second];
+    report_recreation(first.topic, false, first.target_topic_id, new_id, {});
+    for (const auto& [p, slot] : parts) {
+      Slot& s = slots[slot];
+      s.target_topic_id = new_id;
+      s.refill_pending = true;
+      s.dirty = true;
+      if (!s.error && !s.held) {
+        kafka::Error e;
+        e.code = kafka::Errc::not_found;
+        e.operation = "write to " + flow.target + ":" + s.target_topic;
+        e.cluster = target.label();
+        e.message = "the topic was deleted and created again (a new topic id); refilling it from the source";
+        fail_slot(s, e, eos);
+      }
+    }
+  }
+
+  // Records mirror wrote into a target partition before it noticed the topic was recreated (they were
+  // in flight) sit at its offsets 0..end-1, out of the source's order: drop them (DeleteRecords), so the
+  // partition holds the source's records in order once it is filled again.
+  void drop_strays(const Slot& s, int64_t target_end) {
+    if (target_end <= 0) return;
+    const std::string part = flow.target + ":" + s.target_topic + "[" + std::to_string(s.partition) + "]";
+    auto r = dst_admin->delete_records({{s.target_topic, s.partition, target_end}});
+    if (!r || (*r)[0].error) {
+      log("warning: could not drop the " + std::to_string(target_end) + " records mirror wrote into " + part +
+          " before it noticed the topic was recreated (" +
+          (!r ? r.error().describe() : (*r)[0].error->describe()) +
+          "): they stay before the refilled copy (grant DELETE on the topic to avoid this)");
+      return;
+    }
+    log("dropped the " + std::to_string(target_end) + " records mirror wrote into " + part +
+        " before it noticed the topic was recreated (DeleteRecords before offset " +
+        std::to_string(target_end) + "), so the refilled partition holds the source's records in order");
   }
 
   // Discovery read the ids of the flow's topics: act on any that changed.
