@@ -194,9 +194,9 @@ run -- stop B
 expect "7j stop on a stopped cluster says so, exits 0" 0 "cluster B is already stopped" "$STATE/B/data"
 if [[ -f $STATE/B/data/meta.properties ]]; then pass "7k stop keeps the data dir"; else fail "7k stop keeps the data dir"; fi
 
-run KAFKA_LOCAL_PORT_OFFSET=$((OFFSET + 7)) -- start B
+run KAFKA_LOCAL_PORT_OFFSET=$((OFFSET + 20)) -- start B
 expect "7l start with another KAFKA_LOCAL_PORT_OFFSET than at setup fails before starting" nonzero \
-  "lacks 127.0.0.1:$((29092 + OFFSET + 7))" "another KAFKA_LOCAL_PORT_OFFSET"
+  "lacks 127.0.0.1:$((29092 + OFFSET + 20))" "another KAFKA_LOCAL_PORT_OFFSET"
 
 BUSY=$((29094 + OFFSET))
 python3 -m http.server --bind 127.0.0.1 "$BUSY" >/dev/null 2>&1 &
