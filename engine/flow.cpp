@@ -845,10 +845,28 @@ struct FlowRunner::Session {
   }
 
   // Discovery read the ids of the flow's topics: act on any that changed.
-  void check_topic_ids(const std::map<std::string, std::string>& src_ids,
+  void check_topic_ids(const std::map<std::string, int>& wanted,
+                       const std::map<std::string, std::string>& src_ids,
                        const std::map<std::string, std::string>& dst_ids) {
     for (const auto& [topic, parts] : std::map(index)) {
       if (parts.empty()) continue;
+      // The source topic is gone (deleted; the topic list was read fine): its partitions wait, paused,
+      // so that a topic created again under the name is seen as new at their retry, never continued.
+      // (`wanted` comes from a topic listing that succeeded: discovery ends on a failed one.)
+      if (!wanted.count(topic) && !src_ids.count(topic)) {
+        for (const auto& [p, slot] : parts) {
+          Slot& g = slots[slot];
+          if (g.error || g.held) continue;
+          kafka::Error e;
+          e.code = kafka::Errc::not_found;
+          e.operation = "read " + flow.source + ":" + topic;
+          e.cluster = source.label();
+          e.message =
+              "the source topic was deleted; a topic created again under this name is copied from its start";
+          fail_slot(g, e, false);
+        }
+        continue;
+      }
       const Slot& s = slots[parts.begin()->second];
       if (auto it = src_ids.find(topic);
           it != src_ids.end() && planner::topic_id_changed(s.source_topic_id, it->second)) {
@@ -1344,7 +1362,7 @@ struct FlowRunner::Session {
           restart = true;
           break;
         }
-        check_topic_ids(d.src_ids, d.dst_ids);
+        check_topic_ids(d.wanted, d.src_ids, d.dst_ids);
         add_partitions(d.wanted, {});
         next_discovery = Clock::now() + runner.options_.discovery_interval;
       }
