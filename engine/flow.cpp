@@ -689,16 +689,7 @@ struct FlowRunner::Session {
     std::set<std::string> due_targets;
     for (const auto& t : due) due_targets.insert(flow.target_topic(t));
     const auto src_ids = ids_of(*src_admin, due), dst_ids = ids_of(*dst_admin, due_targets);
-    for (const auto& t : due) {
-      const Slot& s = slots[index.at(t).begin()->second];
-      if (auto it = src_ids.find(t);
-          it != src_ids.end() && planner::topic_id_changed(s.source_topic_id, it->second)) {
-        restart_topic(t, true, it->second);
-      } else if (auto jt = dst_ids.find(s.target_topic);
-                 jt != dst_ids.end() && planner::topic_id_changed(s.target_topic_id, jt->second)) {
-        restart_topic(t, false, jt->second);
-      }
-    }
+    for (const auto& t : due) act_on_new_ids(t, src_ids, dst_ids);
     for (auto& s : slots) {
       // Every report of its records is in (none still in flight could land after the retry's writes).
       if (!s.held || now < s.pause->retry_at || !s.inflight.empty()) continue;
@@ -844,6 +835,19 @@ struct FlowRunner::Session {
         std::to_string(target_end) + "), so the refilled partition holds the source's records in order");
   }
 
+  // `topic`'s source or target id differs from the one its progress was made with: start it over.
+  void act_on_new_ids(const std::string& topic, const std::map<std::string, std::string>& src_ids,
+                      const std::map<std::string, std::string>& dst_ids) {
+    const Slot& s = slots[index.at(topic).begin()->second];
+    if (auto it = src_ids.find(topic);
+        it != src_ids.end() && planner::topic_id_changed(s.source_topic_id, it->second)) {
+      restart_topic(topic, true, it->second);
+    } else if (auto jt = dst_ids.find(s.target_topic);
+               jt != dst_ids.end() && planner::topic_id_changed(s.target_topic_id, jt->second)) {
+      restart_topic(topic, false, jt->second);
+    }
+  }
+
   // Discovery read the ids of the flow's topics: act on any that changed.
   void check_topic_ids(const std::map<std::string, int>& wanted,
                        const std::map<std::string, std::string>& src_ids,
@@ -867,14 +871,7 @@ struct FlowRunner::Session {
         }
         continue;
       }
-      const Slot& s = slots[parts.begin()->second];
-      if (auto it = src_ids.find(topic);
-          it != src_ids.end() && planner::topic_id_changed(s.source_topic_id, it->second)) {
-        restart_topic(topic, true, it->second);
-      } else if (auto jt = dst_ids.find(s.target_topic);
-                 jt != dst_ids.end() && planner::topic_id_changed(s.target_topic_id, jt->second)) {
-        restart_topic(topic, false, jt->second);
-      }
+      act_on_new_ids(topic, src_ids, dst_ids);
       // Ids learnt for the first time (a topic whose id could not be read before).
       for (const auto& [p, slot] : parts) {
         Slot& x = slots[slot];

@@ -418,8 +418,12 @@ TEST_F(ApplyE2E, TwoConcurrentAppliesExactlyOneProceeds) {
   const CliRun& lost = x_won ? y : x;
   ASSERT_EQ(won.code, 0) << x.out << "\n----\n" << y.out;
   EXPECT_NE(won.out.find("Apply complete"), std::string::npos) << won.out;
-  EXPECT_EQ(lost.code, 1) << lost.out;
-  EXPECT_NE(lost.out.find("another mirror apply holds the lock"), std::string::npos) << lost.out;
+  // The other one either met the lock, or (on a loaded machine) started after the first had finished
+  // and found nothing left to do. Never do both change the cluster.
+  const bool refused =
+      lost.code == 1 && lost.out.find("another mirror apply holds the lock") != std::string::npos;
+  const bool came_after = lost.code == 0 && lost.out.find("nothing to apply") != std::string::npos;
+  EXPECT_TRUE(refused || came_after) << lost.out;
   EXPECT_EQ(lost.out.find("\"event\":\"mirror.apply.action\""), std::string::npos) << lost.out;
 }
 
