@@ -587,7 +587,9 @@ struct FlowRunner::Session {
     const auto now = Clock::now();
     const kafka::Error& e = *s.error;
     const std::string reason = kafka::errc_name(e.code);
-    const std::string why = e.describe(), hint = advice(s, e);
+    // Broker and librdkafka messages are text from outside: escaped, like every name in the engine's log.
+    const std::string raw = e.describe();
+    const std::string why = planner::escape_text(raw), hint = planner::escape_text(advice(s, e));
     if (!s.pause) {
       s.pause = Pause{e, utc_now(), now, now + milliseconds(1000), milliseconds(1000), false, reason};
       log("partition " + where(s) + " paused: " + why + (hint.empty() ? "" : "; " + hint) +
@@ -596,7 +598,7 @@ struct FlowRunner::Session {
           " s) from its stored progress.");
     } else {
       // One line per change of state or reason, not per retry.
-      if (s.pause->error.describe() != why)
+      if (s.pause->error.describe() != raw)
         log("partition " + where(s) + " still paused, now: " + why + (hint.empty() ? "" : "; " + hint));
       s.pause->error = e;
       s.pause->backoff = std::min(s.pause->backoff * 2, runner.options_.partition_retry_max);
@@ -678,6 +680,7 @@ struct FlowRunner::Session {
   // that now ends before what mirror wrote there (the topic was deleted and recreated, or truncated)
   // is filled again from the source's start.
   void retry_paused(Clock::time_point now) {
+    if (runner.paused_.empty()) return;  // every held partition is in it: the common case costs nothing
     std::vector<kafka::TopicPartitionOffset> back;
     // A topic that was deleted (its partitions paused, not found) and created again is a new topic:
     // started over from its start rather than resumed at the old topic's position.
@@ -826,7 +829,7 @@ struct FlowRunner::Session {
     if (!r || (*r)[0].error) {
       log("warning: could not drop the " + std::to_string(target_end) + " records mirror wrote into " + part +
           " before it noticed the topic was recreated (" +
-          (!r ? r.error().describe() : (*r)[0].error->describe()) +
+          planner::escape_text(!r ? r.error().describe() : (*r)[0].error->describe()) +
           "): they stay before the refilled copy (grant DELETE on the topic to avoid this)");
       return;
     }
@@ -852,7 +855,7 @@ struct FlowRunner::Session {
   void check_topic_ids(const std::map<std::string, int>& wanted,
                        const std::map<std::string, std::string>& src_ids,
                        const std::map<std::string, std::string>& dst_ids) {
-    for (const auto& [topic, parts] : std::map(index)) {
+    for (const auto& [topic, parts] : index) {  // restart_topic and fail_slot leave `index` as it is
       if (parts.empty()) continue;
       // The source topic is gone (deleted; the topic list was read fine): its partitions wait, paused,
       // so that a topic created again under the name is seen as new at their retry, never continued.
@@ -1266,7 +1269,7 @@ struct FlowRunner::Session {
       auto r = src_admin->create_topics({{.name = topic, .configs = {{"cleanup.policy", "compact"}}}});
       if (!r || (!(*r)[0].ok() && (*r)[0].error->code != kafka::Errc::already_exists)) {
         return heartbeats_fail("cannot create `" + topic + "` on " + flow.source + ": " +
-                               (!r ? r.error().describe() : (*r)[0].error->describe()) +
+                               planner::escape_text(!r ? r.error().describe() : (*r)[0].error->describe()) +
                                "; create it (compacted, 1 partition) or grant CREATE on it");
       }
     }

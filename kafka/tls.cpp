@@ -49,6 +49,22 @@ std::string now_text() {
   return std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm) ? std::string(buf) : "?";
 }
 
+// A name from a certificate (the broker's, so from outside): anything but printable ASCII as \xNN,
+// so that it cannot forge lines or terminal escapes in an error message.
+std::string printable(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += ch;
+    } else {
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
 // "DNS:a, IP:1.2.3.4" from the subjectAltName extension, or "" if it has none.
 std::string alt_names(X509* cert) {
   std::unique_ptr<GENERAL_NAMES, NamesFree> names(
@@ -60,8 +76,8 @@ std::string alt_names(X509* cert) {
     std::string item;
     if (g->type == GEN_DNS) {
       const ASN1_IA5STRING* s = g->d.dNSName;
-      item = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                                  static_cast<size_t>(ASN1_STRING_length(s)));
+      item = "DNS:" + printable(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                                 static_cast<size_t>(ASN1_STRING_length(s))));
     } else if (g->type == GEN_IPADD) {
       const ASN1_OCTET_STRING* s = g->d.iPAddress;
       char buf[INET6_ADDRSTRLEN] = "?";

@@ -515,6 +515,15 @@ TEST_F(EngineE2E, RecreatedSourceTopicIsCopiedFromItsStart) {
   create_topic(topic, 2);
   const auto fresh = keyed("new-", 500, 2, parts);
   produce(topic, fresh, parts);
+  // The new topic's keys on the target, first copies only, in target order.
+  auto new_keys = [](const std::vector<Rec>& recs) {
+    std::vector<std::string> news;
+    std::set<std::string> seen;
+    for (const auto& r : recs) {
+      if (r.key->starts_with("new-") && seen.insert(*r.key).second) news.push_back(*r.key);
+    }
+    return news;
+  };
   // 100 old + 250 new records per target partition, at least.
   const auto deadline = Clock::now() + 120s;
   std::map<int32_t, std::vector<Rec>> dst;
@@ -526,24 +535,13 @@ TEST_F(EngineE2E, RecreatedSourceTopicIsCopiedFromItsStart) {
     src = read_all(kA, topic, 2);
     dst = read_all(kB, "A." + topic, 2);
     complete = true;
-    for (int p = 0; p < 2; ++p) {
-      std::vector<std::string> news;
-      std::set<std::string> seen;
-      for (const auto& r : dst[p]) {
-        if (r.key->starts_with("new-") && seen.insert(*r.key).second) news.push_back(*r.key);
-      }
-      complete = complete && news.size() == src[p].size();
-    }
+    for (int p = 0; p < 2; ++p) complete = complete && new_keys(dst[p]).size() == src[p].size();
   }
   ASSERT_TRUE(complete) << engine->output();
   for (int p = 0; p < 2; ++p) {
     // The old topic's copies stay first, then every record of the new topic in order.
     for (size_t i = 0; i < 100; ++i) ASSERT_TRUE(dst[p][i].key->starts_with("old-")) << p << " " << i;
-    std::vector<std::string> news;
-    std::set<std::string> seen;
-    for (const auto& r : dst[p]) {
-      if (r.key->starts_with("new-") && seen.insert(*r.key).second) news.push_back(*r.key);
-    }
+    const std::vector<std::string> news = new_keys(dst[p]);
     ASSERT_EQ(news.size(), src[p].size());
     for (size_t i = 0; i < news.size(); ++i) ASSERT_EQ(news[i], *src[p][i].key) << "partition " << p;
   }

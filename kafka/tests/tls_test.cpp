@@ -68,6 +68,11 @@ TEST(TlsExplain, WrongHostListsTheNamesTheCertificateHas) {
                      "'127.0.0.1'"),
       std::string::npos)
       << f.message;
+  // A name with a terminal escape in it cannot reach the operator's terminal as one.
+  auto hostile = certificate("x", -60, 86400, "DNS:evil\x1b[31m.example");
+  f = explain_certificate(X509_V_ERR_HOSTNAME_MISMATCH, 0, hostile.data(), hostile.size(), "h:1", kWithCa);
+  EXPECT_EQ(f.message.find('\x1b'), std::string::npos) << f.message;
+  EXPECT_NE(f.message.find("DNS:evil\\x1b[31m.example"), std::string::npos) << f.message;
   // IPv6 brokers keep their address whole.
   f = explain_certificate(X509_V_ERR_IP_ADDRESS_MISMATCH, 0, der.data(), der.size(), "[::1]:9093", kWithCa);
   EXPECT_NE(f.message.find("host '::1'"), std::string::npos) << f.message;
