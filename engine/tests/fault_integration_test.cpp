@@ -355,5 +355,174 @@ TEST_F(Faults, TargetTopicDeleted) {
   run_fault(f);
 }
 
+// ---- a target disk that fills (its own pair of clusters) ----
+
+// The second pair: every port moved by 40 (A 19132-19139, B 29132-29139, advertised proxy ports 19239 and
+// 29239): clear of the shared pair's 19092-19099, 29092-29099, 19199, 29199 and of the other offsets the
+// tests use (+1000 and +1020 in scripts/tests/kafka-local-errors.sh). B's data dir is a tmpfs of 96 MB.
+constexpr int kDiskPortOffset = 40;
+constexpr const char* kDiskTmpfs = "96m";
+// What the filler leaves free on B's tmpfs: at the steady producer's ~250 KB/s it lasts ~15 s.
+constexpr int64_t kDiskHeadroom = 4 << 20;
+
+// The target's only log dir (which also holds its KRaft metadata log) fills up while mirror copies into it;
+// then the operator frees space and starts B again. Runs beside the shared clusters on its own pair
+// (scripts/kafka-local with KAFKA_LOCAL_B_DATA_TMPFS, KAFKA_LOCAL_PORT_OFFSET and MIRROR_KAFKA_DIR), so
+// filling B's disk breaks nothing else. Needs root (it mounts a tmpfs); skipped otherwise.
+TEST_F(Faults, TargetDiskFull) {
+  if (const std::string why = tmpfs_unavailable(dir_ / "mount-probe"); !why.empty())
+    GTEST_SKIP() << "a target disk that fills needs a small filesystem for B's data dir: " << why;
+  const std::string name = "target disk full (B's only log dir, a 96 MB tmpfs)";
+  KafkaPair pair(dir_, kDiskPortOffset, kDiskTmpfs);  // declared first: torn down last, whatever happens
+  ASSERT_EQ(pair.run("up"), 0) << "kafka-local up (second pair):\n" << pair.log();
+  const kafka::ClientConfig& src = pair.a;
+  const kafka::ClientConfig& dst = pair.b;
+
+  const std::string hit = prefix_ + ".hit", ok = prefix_ + ".ok";
+  const std::vector<std::string> topics{hit, ok};
+  {
+    auto r = admin(src).create_topics({{.name = hit, .partitions = kPartitions, .replication_factor = 1},
+                                       {.name = ok, .partitions = kPartitions, .replication_factor = 1}});
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    for (const auto& t : *r) ASSERT_TRUE(t.ok()) << t.error->describe();
+  }
+  const std::string spec_path = (dir_ / "disk.yaml").string();
+  std::ofstream(spec_path)
+      << "version: 1\nclusters:\n  A: {bootstrap: \"" << src.bootstrap << "\"}\n  B: {bootstrap: \""
+      << dst.bootstrap << "\"}\nflows:\n  - name: " << prefix_
+      << "\n    source: A\n    target: B\n    replication_factor: 1\n    topics: {include: [\"" << prefix_
+      << "\\\\..*\"]}\n";
+  ASSERT_NO_FATAL_FAILURE(apply(spec_path));
+
+  SteadyProducer producer(topics, kPartitions, kRate, src);
+  auto engine = run(spec_path, "run");
+  auto arrived = [&](const std::string& topic, int64_t n) {
+    for (const auto deadline = Clock::now() + 120s; Clock::now() < deadline;
+         std::this_thread::sleep_for(250ms))
+      if (end_offsets(dst, topic, kPartitions) >= n) return true;
+    return false;
+  };
+  ASSERT_TRUE(arrived("A." + ok, 2 * kRate / 4)) << engine->output();
+  ASSERT_TRUE(arrived("A." + hit, 2 * kRate / 4)) << engine->output();
+  ProgressWatcher progress(prefix_, dst);
+  std::this_thread::sleep_for(8s);
+
+  // The fault: a filler file takes all but kDiskHeadroom of B's tmpfs; mirror's writes fill the rest.
+  const pid_t broker = pair.b_pid();
+  ASSERT_TRUE(process_alive(broker)) << "B's broker (pid " << broker << ") is not running";
+  const fs::path filler = pair.b_data() / "filler";
+  const int64_t free_before = free_bytes(pair.b_data());
+  const auto fault_start = Clock::now();
+  const int64_t filled = write_filler(filler, free_before - kDiskHeadroom);
+  std::cout << "[" << name << "] fault begins: " << filled / (1 << 20) << " MB filler, "
+            << free_bytes(pair.b_data()) / 1024 << " KB left on " << pair.b_data() << "\n";
+
+  // Until the broker exits (Kafka halts when its only log dir fails), hang guard 120 s.
+  std::optional<Clock::time_point> halted;
+  while (Clock::now() - fault_start < 120s) {
+    if (!process_alive(broker)) {
+      halted = Clock::now();
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  const double fill_s = std::chrono::duration<double>(halted.value_or(Clock::now()) - fault_start).count();
+  std::cout << "[" << name << "] " << (halted ? "B's broker exited " : "B's broker still runs ") << fill_s
+            << " s after the filler; " << free_bytes(pair.b_data()) / 1024 << " KB free\n";
+  {
+    std::ifstream f(pair.b_server_log());
+    std::stringstream ss;
+    ss << f.rdbuf();
+    for (const auto& l : lines_with(ss.str(),
+                                    {"No space left", "LogDirFailureChannel", "Shutdown broker", "Halting",
+                                     "has failed", "offline", "KafkaStorageException", "fatal", "FATAL"},
+                                    12))
+      std::cout << "  B: " << l << "\n";
+  }
+
+  // The operator frees space and starts B again (restart if it had not stopped by itself).
+  std::this_thread::sleep_for(5s);
+  fs::remove(filler);
+  const auto back_from = Clock::now();
+  const bool started = pair.run(halted ? "start B" : "restart B") == 0;
+  const auto fault_end = Clock::now();
+  ASSERT_TRUE(started) << "kafka-local " << (halted ? "start B" : "restart B") << " after freeing space:\n"
+                       << pair.log();
+  const double start_s = std::chrono::duration<double>(fault_end - back_from).count();
+  const double outage_s = halted ? std::chrono::duration<double>(fault_end - *halted).count() : 0;
+  const auto ends_at_fault_end = source_ends(topics, kPartitions, src);
+  std::cout << "[" << name << "] B is back after " << start_s << " s; fault ended after "
+            << std::chrono::duration<double>(fault_end - fault_start).count() << " s\n";
+
+  // Recovery: the stored progress covers what the source held when B was back (hang guard 180 s).
+  double recovery_s = -1;
+  while (Clock::now() - fault_end < 180s) {
+    if (covers(progress.now(), ends_at_fault_end)) {
+      recovery_s = std::chrono::duration<double>(Clock::now() - fault_end).count();
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(recovery_s, 0) << "the engine did not catch up within 180 s of B's return\n" << engine->output();
+
+  std::this_thread::sleep_for(3s);
+  producer.stop();
+  const auto final_ends = source_ends(topics, kPartitions, src);
+  const auto final_deadline = Clock::now() + 90s;
+  while (Clock::now() < final_deadline && !covers(progress.now(), final_ends))
+    std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(covers(progress.now(), final_ends)) << "not caught up 90 s after the producer stopped";
+  EXPECT_EQ(engine->stop(SIGTERM, 30s), 0) << engine->output();
+  const std::string out = engine->output();
+
+  // Stored-progress rate of every partition: from 2 s into the fault to its end, over the 6 s before
+  // (informative only: the target goes away, a stall is expected).
+  const auto samples = progress.samples();
+  auto value_at = [&](Clock::time_point t) {
+    int64_t sum = 0;
+    const ProgressWatcher::Sample* best = nullptr;
+    for (const auto& s : samples)
+      if (s.at <= t) best = &s;
+    if (best)
+      for (const auto& [k, v] : best->next) sum += v;
+    return sum;
+  };
+  auto rate = [&](Clock::time_point a, Clock::time_point b) {
+    const double secs = std::chrono::duration<double>(b - a).count();
+    return secs > 0 ? static_cast<double>(value_at(b) - value_at(a)) / secs : 0.0;
+  };
+  const double before = rate(fault_start - 6s, fault_start);
+  const double during = rate(fault_start + 2s, fault_end);
+  const double ratio = before > 0 ? during / before : 0;
+
+  const Check c = check_topics(topics, kPartitions, kafka::Isolation::read_uncommitted, {}, src, dst);
+  const int64_t announced = announced_rewrites(out);
+  {  // the engine's and B's logs outlive the test's folder, for docs/reliability.md
+    const fs::path keep = fs::temp_directory_path() / "mirror-faults";
+    fs::create_directories(keep);
+    std::ofstream(keep / "TargetDiskFull.log") << out;
+    std::error_code ec;
+    fs::copy_file(pair.b_server_log(), keep / "TargetDiskFull.B-server.log",
+                  fs::copy_options::overwrite_existing, ec);
+  }
+  for (const auto& l : lines_with(out, {"error: ", "warning: ", "resuming: ", "restarting"}, 20))
+    std::cout << "  mirror: " << l << "\n";
+
+  std::cout << "FAULTROW {\"fault\":\"" << name << "\",\"exactly_once\":false,\"records\":" << c.source
+            << ",\"lost\":" << c.lost << ",\"duplicates\":" << c.duplicates << ",\"announced\":" << announced
+            << ",\"in_order\":" << (c.in_order ? "true" : "false") << ",\"recovery_s\":" << recovery_s
+            << ",\"broker_halted\":" << (halted ? "true" : "false") << ",\"fill_s\":" << fill_s
+            << ",\"outage_s\":" << outage_s << ",\"b_start_s\":" << start_s
+            << ",\"healthy_rate_before\":" << before << ",\"healthy_rate_during\":" << during
+            << ",\"healthy_ratio\":" << ratio
+            << ",\"session_restarts\":" << occurrences(out, "restarting from the stored progress")
+            << ",\"errors_logged\":" << occurrences(out, "error: ") << "}" << std::endl;
+
+  EXPECT_EQ(c.lost, 0) << "records lost: " << c.detail << "\n" << out;
+  EXPECT_TRUE(c.in_order) << "a partition's records arrived out of order";
+  EXPECT_EQ(producer.failed(), 0) << "the test's own producer lost records on A";
+  EXPECT_LE(c.duplicates, announced) << "every duplicate is announced when a session resumes";
+}
+
 }  // namespace
 }  // namespace mirror::faults

@@ -4,10 +4,14 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "engine/tests/e2e.h"
@@ -103,12 +107,16 @@ class Toxiproxy {
   std::unique_ptr<httplib::Client> http_;
 };
 
-// Produces to every partition of `topics` on A (direct listener) at about `per_second` records, keys
-// "<topic>/<partition>/<n>", until stopped.
+// Produces to every partition of `topics` on A (direct listener; `source` for another cluster) at about
+// `per_second` records, keys "<topic>/<partition>/<n>", until stopped.
 class SteadyProducer {
  public:
-  SteadyProducer(std::vector<std::string> topics, int partitions, int per_second)
-      : topics_(std::move(topics)), partitions_(partitions), per_second_(per_second) {
+  SteadyProducer(std::vector<std::string> topics, int partitions, int per_second,
+                 kafka::ClientConfig source = kA)
+      : topics_(std::move(topics)),
+        partitions_(partitions),
+        per_second_(per_second),
+        source_(std::move(source)) {
     thread_ = std::thread([this] { loop(); });
   }
   ~SteadyProducer() { stop(); }
@@ -120,7 +128,7 @@ class SteadyProducer {
 
  private:
   void loop() {
-    auto p = kafka::Producer::create(kA, {}, [this](const kafka::Delivery& d) {
+    auto p = kafka::Producer::create(source_, {}, [this](const kafka::Delivery& d) {
       if (d.error) ++failed_;
     });
     if (!p) {
@@ -156,16 +164,18 @@ class SteadyProducer {
   std::vector<std::string> topics_;
   int partitions_;
   int per_second_;
+  kafka::ClientConfig source_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> failed_{0};
   std::thread thread_;
 };
 
-// Follows the flow's stored progress (mirror.progress.internal on B, read_committed) and samples it every
-// 250 ms: the source offsets the engine has copied and committed, per "<topic>/<partition>".
+// Follows the flow's stored progress (mirror.progress.internal on B, or `target`, read_committed) and
+// samples it every 250 ms: the source offsets the engine has copied and committed, per "<topic>/<partition>".
 class ProgressWatcher {
  public:
-  explicit ProgressWatcher(std::string flow) : prefix_("progress/" + std::move(flow) + "/") {
+  explicit ProgressWatcher(std::string flow, kafka::ClientConfig target = kB)
+      : prefix_("progress/" + std::move(flow) + "/"), target_(std::move(target)) {
     thread_ = std::thread([this] { loop(); });
   }
   ~ProgressWatcher() {
@@ -191,7 +201,7 @@ class ProgressWatcher {
     // gets an error (a frozen or restarted broker), is replaced by a new one at the next offset.
     int64_t position = -2;
     while (!stop_) {
-      auto c = kafka::Consumer::create(kB, {.isolation = kafka::Isolation::read_committed});
+      auto c = kafka::Consumer::create(target_, {.isolation = kafka::Isolation::read_committed});
       if (!c) {
         std::this_thread::sleep_for(500ms);
         continue;
@@ -234,6 +244,7 @@ class ProgressWatcher {
 
   Clock::time_point last_sample_ = Clock::now();
   std::string prefix_;
+  kafka::ClientConfig target_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::map<std::string, int64_t> next_;
@@ -241,10 +252,11 @@ class ProgressWatcher {
   std::thread thread_;
 };
 
-// Source end offsets of every partition, by "<topic>/<partition>".
-inline std::map<std::string, int64_t> source_ends(const std::vector<std::string>& topics, int partitions) {
+// Source end offsets of every partition, by "<topic>/<partition>" (on A, or `source`).
+inline std::map<std::string, int64_t> source_ends(const std::vector<std::string>& topics, int partitions,
+                                                  const kafka::ClientConfig& source = kA) {
   std::map<std::string, int64_t> out;
-  auto a = admin(kA);
+  auto a = admin(source);
   std::vector<kafka::OffsetQuery> q;
   for (const auto& t : topics)
     for (int p = 0; p < partitions; ++p) q.push_back({{t, p}, kafka::OffsetSpec::latest});
@@ -272,14 +284,16 @@ struct Check {
 };
 
 // Every source record of `topics` on the target (A.<topic>) in order; duplicates counted (a key seen again).
+// A and B by default; `source` and `target` for another pair of clusters.
 inline Check check_topics(const std::vector<std::string>& topics, int partitions, kafka::Isolation iso,
-                          const std::set<std::string>& healthy_topics) {
+                          const std::set<std::string>& healthy_topics, const kafka::ClientConfig& source = kA,
+                          const kafka::ClientConfig& target = kB) {
   Check c;
   for (const auto& t : topics) {
-    auto src = read_all(kA, t, partitions);
+    auto src = read_all(source, t, partitions);
     std::map<int32_t, std::vector<Rec>> dst;
     try {
-      dst = read_all(kB, "A." + t, partitions, iso);
+      dst = read_all(target, "A." + t, partitions, iso);
     } catch (const std::exception& e) {
       c.detail += "A." + t + " unreadable: " + e.what() + "; ";
     }
@@ -310,6 +324,147 @@ inline Check check_topics(const std::vector<std::string>& topics, int partitions
     }
   }
   return c;
+}
+
+// ---- a second pair of clusters (the target-disk-full row) ----
+
+// Is process `pid` running (not gone, not a zombie)?
+inline bool process_alive(pid_t pid) {
+  if (pid <= 0) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto paren = line.rfind(')');  // "pid (comm) S ...": the state follows the command name
+  if (paren == std::string::npos || paren + 2 >= line.size()) return false;
+  const char state = line[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
+// Why this process cannot mount a tmpfs (not root, no tmpfs, ...), or "" if it can: it mounts a 1 MB
+// tmpfs on `probe` and unmounts it again.
+inline std::string tmpfs_unavailable(const fs::path& probe) {
+  if (::geteuid() != 0)
+    return "not root (euid " + std::to_string(::geteuid()) + "): mounting a tmpfs needs root";
+  fs::create_directories(probe);
+  if (::mount("tmpfs", probe.c_str(), "tmpfs", 0, "size=1m") != 0)
+    return std::string("mount -t tmpfs -o size=1m tmpfs ") + probe.string() +
+           " failed: " + std::strerror(errno);
+  ::umount2(probe.c_str(), 0);
+  fs::remove(probe);
+  return "";
+}
+
+// Free bytes on the filesystem of `path`, or -1.
+inline int64_t free_bytes(const fs::path& path) {
+  struct statvfs v {};
+  if (::statvfs(path.c_str(), &v) != 0) return -1;
+  return static_cast<int64_t>(v.f_bavail) * static_cast<int64_t>(v.f_frsize);
+}
+
+// Writes a file of `bytes` zero bytes (fewer if the filesystem fills first); the bytes written.
+inline int64_t write_filler(const fs::path& file, int64_t bytes) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return -1;
+  const std::string chunk(1 << 20, '\0');
+  int64_t done = 0;
+  while (done < bytes) {
+    const auto n =
+        ::write(fd, chunk.data(), static_cast<size_t>(std::min<int64_t>(bytes - done, chunk.size())));
+    if (n <= 0) break;
+    done += n;
+  }
+  ::close(fd);
+  return done;
+}
+
+// A second pair of local clusters beside the shared one, started by scripts/kafka-local with its own state
+// dir (`dir`/kafka), every port moved by `port_offset`, and cluster B's data dir on a tmpfs of `b_tmpfs`
+// (e.g. "96m"; empty: on the normal disk). Always torn down (kafka-local down, which unmounts the tmpfs;
+// a mount it leaves is detached) when the object goes.
+class KafkaPair {
+ public:
+  KafkaPair(const fs::path& dir, int port_offset, std::string b_tmpfs)
+      : state_(dir / "kafka"),
+        log_(dir / "kafka-local.log"),
+        offset_(port_offset),
+        tmpfs_(std::move(b_tmpfs)) {
+    a = {.alias = "A", .bootstrap = "127.0.0.1:" + std::to_string(19092 + offset_)};
+    b = {.alias = "B", .bootstrap = "127.0.0.1:" + std::to_string(29092 + offset_)};
+  }
+  KafkaPair(const KafkaPair&) = delete;
+  KafkaPair& operator=(const KafkaPair&) = delete;
+  ~KafkaPair() { down(); }
+
+  // scripts/kafka-local ARGS with this pair's environment (its output appended to log()); the exit code.
+  int run(const std::string& args) {
+    used_ = true;
+    const std::string cmd = "cd " MIRROR_SOURCE_DIR " && env MIRROR_KAFKA_DIR='" + state_.string() +
+                            "' KAFKA_LOCAL_PORT_OFFSET=" + std::to_string(offset_) +
+                            (tmpfs_.empty() ? std::string() : " KAFKA_LOCAL_B_DATA_TMPFS=" + tmpfs_) +
+                            " scripts/kafka-local " + args + " >>'" + log_.string() + "' 2>&1";
+    std::ofstream(log_, std::ios::app) << "$ kafka-local " << args << "\n";
+    const int status = std::system(cmd.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  void down() {
+    if (!used_) return;
+    (void)run("down");
+    used_ = false;
+    if (fs::exists(b_data()) && ::umount2(b_data().c_str(), MNT_DETACH) == 0)
+      std::cerr << "KafkaPair: " << b_data() << " was still mounted after kafka-local down: detached\n";
+  }
+  std::string log() const {
+    std::ifstream f(log_);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+  fs::path state() const { return state_; }
+  fs::path b_data() const { return state_ / "B" / "data"; }
+  fs::path b_server_log() const { return state_ / "B" / "logs" / "server.log"; }
+  pid_t b_pid() const {
+    pid_t pid = 0;
+    std::ifstream(state_ / "B" / "pid") >> pid;
+    return pid;
+  }
+
+  kafka::ClientConfig a, b;
+
+ private:
+  fs::path state_, log_;
+  int offset_;
+  std::string tmpfs_;
+  bool used_ = false;
+};
+
+// How often `needle` occurs in `text`.
+inline int occurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t pos = 0; (pos = text.find(needle, pos)) != std::string::npos; pos += needle.size()) ++n;
+  return n;
+}
+
+// The records the engine announced it writes again when a session or a paused partition resumes.
+inline int64_t announced_rewrites(const std::string& engine_log) {
+  int64_t announced = 0;
+  const std::regex re("resuming: up to ([0-9]+) records written after the last stored progress");
+  for (std::sregex_iterator it(engine_log.begin(), engine_log.end(), re), end; it != end; ++it)
+    announced += std::stoll((*it)[1]);
+  return announced;
+}
+
+// The lines of `text` that contain one of `needles`, at most `limit` of them.
+inline std::vector<std::string> lines_with(const std::string& text, const std::vector<std::string>& needles,
+                                           size_t limit) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; out.size() < limit && std::getline(in, line);)
+    for (const auto& n : needles)
+      if (line.find(n) != std::string::npos) {
+        out.push_back(line);
+        break;
+      }
+  return out;
 }
 
 }  // namespace mirror::faults
