@@ -25,10 +25,16 @@ struct Fault {
   std::function<void()> inject;   // returns when the fault is in place
   std::chrono::seconds hold{15};  // how long the fault lasts (0: inject itself is the whole fault)
   std::function<void()> heal;
-  // The healthy topic's stored-progress rate during the fault over its rate before, at least. "Within
-  // noise" is the goal (~0.9); a row below it says so in docs/reliability.md.
-  double min_healthy_ratio = 0.5;
+  // A fault of one topic: the healthy topic's stored-progress rate during the fault over its rate
+  // before, at least. Measured 0.97-1.00 (docs/reliability.md); 0.7 leaves room for a loaded machine.
+  double min_healthy_ratio = 0.7;
 };
+
+// The healthy rate is measured from 2 s into the fault until its end; a fault with no duration of its
+// own (a topic deleted) is watched for the 12 s after it began.
+Clock::time_point rate_window_end(Clock::time_point fault_start, Clock::time_point fault_end) {
+  return fault_end - fault_start < 3s ? fault_start + 12s : fault_end;
+}
 
 class Faults : public EngineE2E {
  protected:
@@ -158,7 +164,9 @@ class Faults : public EngineE2E {
     EXPECT_GE(recovery_s, 0) << "the engine did not catch up within 180 s of the fault's end\n"
                              << engine->output();
 
-    std::this_thread::sleep_for(3s);
+    // The producer writes on until 3 s after recovery, and at least until the healthy-rate window below
+    // has ended: a stopped producer would read as a slowed engine.
+    std::this_thread::sleep_until(std::max(Clock::now() + 3s, rate_window_end(fault_start, fault_end) + 1s));
     producer.stop();
     const auto final_ends = source_ends(topics, kPartitions);
     const auto final_deadline = Clock::now() + 90s;
@@ -192,7 +200,7 @@ class Faults : public EngineE2E {
     // During: from 2 s into the fault to its end; a fault with no duration of its own (a topic deleted)
     // is watched for the 10 s after it.
     const auto window_start = fault_start + 2s;
-    const auto window_end = fault_end - fault_start < 3s ? fault_start + 12s : fault_end;
+    const auto window_end = rate_window_end(fault_start, fault_end);
     const double before = rate(fault_start - 6s, fault_start, true);
     const double during = rate(window_start, window_end, true);
     const double faulted_during = rate(window_start, window_end, false);
@@ -344,9 +352,6 @@ TEST_F(Faults, AclRevokedOnOneTargetTopic) {
 }
 TEST_F(Faults, TargetTopicDeleted) {
   Fault f{.name = "one target topic deleted", .partition_scoped = true, .hold = 0s};
-  // Measured 0.44-0.48 (docs/reliability.md): the healthy topic slows, never stops, while the deleted
-  // topic's records wait in the shared producer. Short of "within noise": known, not hidden.
-  f.min_healthy_ratio = 0.3;
   const std::string victim = "A." + prefix_ + ".hit";
   f.inject = [=] {
     auto r = admin(kB).delete_topics({victim});
