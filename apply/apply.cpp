@@ -67,15 +67,16 @@ class Executor {
     spec_ = &spec;
     if (options_.audit) {
       for (const auto& o : options_.overrides) {
-        options_.audit(Json{{"event", "mirror.apply.policy_override"},
-                            {"time", options_.now_utc},
-                            {"by", options_.user_host},
-                            {"plan_fingerprint", plan_.fingerprint},
-                            {"spec_commit", plan_.spec.commit ? Json(*plan_.spec.commit) : Json(nullptr)},
-                            {"rule", o.rule},
-                            {"reason", o.reason},
-                            {"resources", o.resources}}
-                           .dump());
+        options_.audit(Json{
+            {"event", "mirror.apply.policy_override"},
+            {"time", options_.now_utc},
+            {"by", options_.user_host},
+            {"plan_fingerprint", plan_.fingerprint},
+            {"spec_commit", plan_.spec.commit ? Json(*plan_.spec.commit) : Json(nullptr)},
+            {"rule", o.rule},
+            {"reason", o.reason},
+            {"resources",
+             o.resources}}.dump());
       }
     }
     // Consecutive actions of one kind on one cluster form one batch (the plan is sorted that way).
@@ -164,7 +165,9 @@ class Executor {
 
   void batch(size_t from, size_t to) {
     const Action& first = plan_.actions[from];
-    if (first.kind == ActionKind::start_flow || first.kind == ActionKind::update_flow) return;  // record()
+    if (first.kind == ActionKind::start_flow || first.kind == ActionKind::update_flow ||
+        first.kind == ActionKind::retire_flow)
+      return;  // record()
     std::string error;
     kafka::Admin* a = admin(first.cluster, error);
     if (!a) {
@@ -381,7 +384,9 @@ class Executor {
       std::vector<state::AppliedRecord> records;
       for (const spec::Flow* f : flows) {
         state::AppliedRecord r;
-        if (auto it = previous->find(f->name); it != previous->end()) r = it->second;
+        const auto it = previous->find(f->name);
+        const bool fresh = it == previous->end();
+        if (!fresh) r = it->second;
         bool all_ok = true, touched = false;
         std::set<std::string> topics(r.managed_topics.begin(), r.managed_topics.end());
         std::set<planner::Acl> acls(r.managed_acls.begin(), r.managed_acls.end());
@@ -410,6 +415,9 @@ class Executor {
           r.spec_commit = plan_.spec.commit.value_or("");
           r.content_hash = plan_.spec.content_hash;
           r.policy_overrides = options_.overrides;
+          r.owner = spec.name;  // the plan said so: start, update, adopt or an owner recorded at last
+        } else if (fresh) {
+          r.owner = spec.name;  // a new record is this spec's, even when its revision is not recorded yet
         }
         if (!options_.keep_revision || r.applied_at.empty()) {
           r.applied_at = options_.now_utc;
@@ -421,8 +429,10 @@ class Executor {
         records.push_back(std::move(r));
         flow_ok_[f->name] = all_ok;
       }
-      if (records.empty()) continue;
-      auto w = state::write_applied(cfg->second, records);
+      std::vector<std::string> forget = retired(target, *previous, records);
+      if (records.empty() && forget.empty()) continue;
+      auto w = records.empty() ? kafka::Result<void>{} : state::write_applied(cfg->second, records);
+      if (w && !forget.empty()) w = state::forget_applied(cfg->second, forget);
       if (!w) {
         report_.state_errors.push_back("cannot record the applied revision in " + target + ": " +
                                        w.error().describe());
@@ -434,15 +444,54 @@ class Executor {
         if ((a.kind == ActionKind::start_flow || a.kind == ActionKind::update_flow) && a.cluster == target) {
           const bool ok = flow_ok_[a.flow];
           set(k, ok, ok ? "" : "some of this flow's actions failed; its revision was not advanced");
+        } else if (a.kind == ActionKind::retire_flow && a.cluster == target) {
+          const bool ok = flow_ok_[a.flow];
+          set(k, ok,
+              ok ? "" : "some of the deletions of this retired flow failed; it is kept with what is left");
         }
       }
     }
   }
 
+  // The flows the plan retires on `target`: forgotten (returned, for tombstones) when every deletion of
+  // theirs succeeded; otherwise their record is kept without what was deleted (added to `records`), so
+  // the next plan retires them again and deletes the rest.
+  std::vector<std::string> retired(const std::string& target,
+                                   const std::map<std::string, state::AppliedRecord>& previous,
+                                   std::vector<state::AppliedRecord>& records) {
+    std::vector<std::string> forget;
+    for (const auto& ra : plan_.actions) {
+      if (ra.kind != ActionKind::retire_flow || ra.cluster != target) continue;
+      bool all_ok = true;
+      auto it = previous.find(ra.flow);
+      std::optional<state::AppliedRecord> kept;
+      if (it != previous.end()) kept = it->second;
+      for (const auto& o : report_.outcomes) {
+        const Action& a = *o.action;
+        if (a.flow != ra.flow || a.cluster != target || a.kind == ActionKind::retire_flow) continue;
+        all_ok &= o.ok;
+        if (!o.ok || !kept) continue;
+        if (a.kind == ActionKind::delete_topic) std::erase(kept->managed_topics, a.resource);
+        if (a.kind == ActionKind::delete_acl) {
+          if (auto acl = planner::acl_from_json(a.before)) std::erase(kept->managed_acls, *acl);
+        }
+      }
+      flow_ok_[ra.flow] = all_ok;
+      if (all_ok) {
+        forget.push_back(ra.flow);
+      } else if (kept) {
+        records.push_back(std::move(*kept));
+      }
+    }
+    return forget;
+  }
+
   void mark_flow_actions(const std::string& target, bool ok, const std::string& error) {
     for (size_t k = 0; k < plan_.actions.size(); ++k) {
       const Action& a = plan_.actions[k];
-      if ((a.kind == ActionKind::start_flow || a.kind == ActionKind::update_flow) && a.cluster == target)
+      if ((a.kind == ActionKind::start_flow || a.kind == ActionKind::update_flow ||
+           a.kind == ActionKind::retire_flow) &&
+          a.cluster == target)
         set(k, ok, error);
     }
   }

@@ -72,6 +72,11 @@ struct AppliedFlow {
   std::string spec_commit;
   std::string failed_over_at;  // `mirror failover` stopped the flow ("" when not)
   std::string failed_over_by;
+  // The spec that recorded it (its `name:`); "" when none is recorded (an unnamed spec, or a mirror
+  // before owners). Decides whether a spec manages the flow (docs/state.md, "Ownership").
+  std::string owner;
+  std::vector<std::string> managed_topics;  // the target topics this flow created (sorted)
+  std::vector<Acl> managed_acls;            // the target ACLs this flow created (sorted)
   auto operator<=>(const AppliedFlow&) const = default;
 };
 
@@ -124,7 +129,8 @@ struct ClusterState {
   std::map<std::string, std::map<std::pair<std::string, int32_t>, StoredTopicIds>> stored_topic_ids;
   // Target clusters: per flow, the partitions the engine's last status reported paused.
   std::map<std::string, std::vector<PausedPartitionState>> paused_partitions;
-  // Resources mirror created (from the applied state): only these may ever be deleted.
+  // Resources mirror created (from the applied state, the union over every flow's record): only these may
+  // ever be deleted, and only when no flow that the spec does not manage recorded them (make_plan).
   std::vector<std::string> managed_topics;
   std::vector<Acl> managed_acls;
 };

@@ -71,6 +71,7 @@ constexpr KindName kKinds[] = {
     {ActionKind::sync_group_offsets, "sync_group_offsets"},
     {ActionKind::start_flow, "start_flow"},
     {ActionKind::update_flow, "update_flow"},
+    {ActionKind::retire_flow, "retire_flow"},
 };
 
 }  // namespace
@@ -96,7 +97,8 @@ Change change_of(ActionKind k) {
     case ActionKind::create_acl:
     case ActionKind::start_flow: return Change::create;
     case ActionKind::delete_acl:
-    case ActionKind::delete_topic: return Change::remove;
+    case ActionKind::delete_topic:
+    case ActionKind::retire_flow: return Change::remove;
     case ActionKind::create_partitions:
     case ActionKind::alter_topic_configs:
     case ActionKind::sync_group_offsets:
@@ -188,6 +190,24 @@ struct Wants {
   bool complete = true;  // false when a flow into this target could not be planned (cluster not observed)
 };
 
+// Which of the flows recorded in one target's state this spec manages (docs/state.md, "Ownership").
+struct Ownership {
+  // Recorded by a flow this spec does not manage (another spec's, an undeclared one, or one whose
+  // name this spec declares without owning it): never changed or deleted by this plan.
+  std::set<std::string> protected_topics;
+  std::set<Acl> protected_acls;
+  // Recorded by a flow this spec retires: deleted (with --allow-delete) by retire(), not as orphans.
+  std::set<std::string> retired_topics;
+  std::set<Acl> retired_acls;
+  std::vector<std::string> retired;   // flows this spec retires here
+  std::set<std::string> conflicting;  // flows this spec declares that another spec owns
+  std::set<std::string> adopting;     // flows this spec declares and adopts from another spec now
+};
+
+std::string owner_label(const std::string& owner) {
+  return owner.empty() ? "no owner recorded" : "spec " + owner;
+}
+
 class Planner {
  public:
   Planner(const spec::Spec& spec, const std::map<std::string, ClusterState>& states,
@@ -198,11 +218,18 @@ class Planner {
     plan_.spec = {redact_url_credentials(spec_.origin.source), spec_.origin.commit, spec_.origin.path,
                   spec_.content_hash};
     std::set<std::pair<std::string, std::string>> internal_done;  // (cluster, topic) already planned
+    classify();
     for (const auto& flow : spec_.flows) {
       const ClusterState* src = state(flow.source);
       const ClusterState* dst = state(flow.target);
       if (!src || !dst) {
         wants_[flow.target].complete = false;  // what this flow wants there is unknown
+        continue;
+      }
+      if (ownership_[flow.target].conflicting.count(flow.name)) {
+        // Another spec's flow of the same name: nothing of it is planned, and since what this flow would
+        // want is unknown, nothing on the target is deleted either.
+        wants_[flow.target].complete = false;
         continue;
       }
       wants_.try_emplace(dst->alias);
@@ -222,10 +249,20 @@ class Planner {
     // another flow's (two flows between the same clusters with disjoint filters).
     for (const auto& [alias, wants] : wants_) {
       auto it = states_.find(alias);
-      if (it == states_.end() || !wants.complete) continue;
+      if (it == states_.end()) continue;
+      if (!wants.complete) {
+        for (const auto& flow : ownership_[alias].retired) {
+          note(Severity::warning, flow, alias, flow,
+               "not retired in this plan: a flow of this spec into " + alias +
+                   " could not be planned, so what the target still needs is unknown");
+        }
+        continue;
+      }
       orphan_topics(it->second, wants);
       orphan_acls(it->second, wants);
+      retire(it->second, wants);
     }
+    unmatched_retires();
     finish();
     return std::move(plan_);
   }
@@ -406,6 +443,118 @@ class Planner {
     return true;
   }
 
+  // Sorts every flow recorded in the spec's targets into: this spec's (declared, and recorded by it, by
+  // no one, or adopted now), conflicting (declared here, owned by another spec), retired (named by
+  // retire:), or not managed (everything else). Only this spec's and retired flows' resources can ever
+  // be deleted by this plan.
+  void classify() {
+    std::set<std::string> targets;
+    for (const auto& f : spec_.flows) targets.insert(f.target);
+    for (const auto& alias : targets) {
+      const ClusterState* dst = find_state(alias);
+      if (!dst) continue;
+      Ownership& own = ownership_[alias];
+      auto protect = [&](const AppliedFlow& r) {
+        own.protected_topics.insert(r.managed_topics.begin(), r.managed_topics.end());
+        own.protected_acls.insert(r.managed_acls.begin(), r.managed_acls.end());
+      };
+      for (const auto& [name, r] : dst->applied) {
+        const spec::Flow* f = spec_.flow(name);
+        if (f && f->target == alias) {
+          if (r.owner.empty() || r.owner == spec_.name) continue;  // this spec's
+          const spec::FlowClaim* adopt = spec_.adopted(name);
+          if (adopt && adopt->spec == r.owner) {
+            own.adopting.insert(name);
+            continue;
+          }
+          own.conflicting.insert(name);
+          protect(r);
+          note(Severity::error, name, alias, name,
+               "this spec declares flow " + name + ", but " + alias + "'s state records it as spec " +
+                   r.owner + "'s, not " +
+                   (spec_.name.empty() ? "this unnamed spec's" : "spec " + spec_.name + "'s") +
+                   ": nothing of it is planned and nothing on " + alias +
+                   " is deleted. Rename this spec's flow, or take it over with adopt: [{flow: " + name +
+                   ", spec: " + r.owner + "}]" +
+                   (adopt ? " (the adopt: entry names spec " + adopt->spec + ")" : ""));
+        } else if (spec_.retires(name, r.owner)) {
+          own.retired.push_back(name);
+          own.retired_topics.insert(r.managed_topics.begin(), r.managed_topics.end());
+          own.retired_acls.insert(r.managed_acls.begin(), r.managed_acls.end());
+        } else {
+          protect(r);
+          plan_.not_managed.push_back({alias, name, r.owner, static_cast<int>(r.managed_topics.size()),
+                                       static_cast<int>(r.managed_acls.size())});
+        }
+      }
+    }
+  }
+
+  // A retired flow: its record is forgotten (retire_flow) and, with --allow-delete, the topics and ACLs
+  // it created are deleted, unless this spec wants them or a flow it does not manage recorded them too.
+  void retire(const ClusterState& dst, const Wants& wants) {
+    const Ownership& own = ownership_[dst.alias];
+    const std::set<Acl> present(dst.acls.begin(), dst.acls.end());
+    for (const auto& name : own.retired) {
+      const AppliedFlow& r = dst.applied.at(name);
+      int kept_topics = 0, kept_acls = 0, deleted = 0;
+      for (const auto& t : r.managed_topics) {
+        auto it = dst.topics.find(t);
+        if (it == dst.topics.end() || wants.topics.count(t) || own.protected_topics.count(t)) continue;
+        if (!options_.allow_delete) {
+          ++kept_topics;
+          continue;
+        }
+        add({ActionKind::delete_topic, name, dst.alias, t, Json{{"partitions", it->second.partitions}},
+             nullptr, "created by flow " + name + ", which this spec retires"});
+        ++deleted;
+      }
+      for (const auto& a : r.managed_acls) {
+        if (!present.count(a) || wants.acls.count(a) || own.protected_acls.count(a)) continue;
+        if (!options_.allow_delete) {
+          ++kept_acls;
+          continue;
+        }
+        add({ActionKind::delete_acl, name, dst.alias, a.str(), acl_json(a), nullptr,
+             "created by flow " + name + ", which this spec retires"});
+        ++deleted;
+      }
+      std::string why = "retire: in the spec (" + owner_label(r.owner) + "): mirror forgets the flow";
+      if (deleted > 0) why += " after deleting the " + std::to_string(deleted) + " resource(s) it created";
+      if (kept_topics + kept_acls > 0) {
+        why += "; the " + std::to_string(kept_topics) + " topic(s) and " + std::to_string(kept_acls) +
+               " ACL(s) it created stay, and mirror no longer deletes them (plan with --allow-delete to "
+               "delete them with it)";
+      }
+      add({ActionKind::retire_flow, name, dst.alias, name,
+           Json{{"revision", r.revision},
+                {"spec_commit", r.spec_commit},
+                {"owner", r.owner.empty() ? Json(nullptr) : Json(r.owner)}},
+           nullptr, why});
+    }
+  }
+
+  // retire: entries that named no flow recorded in any target: the reviewer should know nothing happens.
+  void unmatched_retires() {
+    for (const auto& c : spec_.retire) {
+      bool found = false;
+      std::string elsewhere;
+      for (const auto& [alias, own] : ownership_) {
+        found |= std::find(own.retired.begin(), own.retired.end(), c.flow) != own.retired.end();
+        const ClusterState* dst = find_state(alias);
+        if (!dst) continue;
+        if (auto it = dst->applied.find(c.flow); it != dst->applied.end())
+          elsewhere = alias + " records it with " + owner_label(it->second.owner);
+      }
+      if (found) continue;
+      note(Severity::warning, c.flow, "", c.flow,
+           "retire: nothing to retire: no target of this spec records flow " + c.flow + " as " +
+               (c.spec.empty() ? (spec_.name.empty() ? std::string("unowned") : "spec " + spec_.name + "'s")
+                               : "spec " + c.spec + "'s") +
+               (elsewhere.empty() ? "" : " (" + elsewhere + ")"));
+    }
+  }
+
   // The flows into `target` that may have created a topic (or its ACLs) of this name: the prefix flows
   // whose "<source><separator>" starts it, else the identity flows. Empty: not mirror's business.
   std::vector<const spec::Flow*> owners(const std::string& target, const std::string& name) const {
@@ -424,8 +573,11 @@ class Planner {
 
   // Target topics that look like they came from a flow's source but that no flow wants any more.
   void orphan_topics(const ClusterState& dst, const Wants& wants) {
+    const Ownership& own = ownership_[dst.alias];
     for (const auto& [name, t] : dst.topics) {
       if (wants.topics.count(name) || looks_internal(name)) continue;
+      // Another spec's (or a flow this spec does not manage): summarised once in not_managed.
+      if (own.protected_topics.count(name) || own.retired_topics.count(name)) continue;
       const auto flows = owners(dst.alias, name);
       if (flows.empty()) continue;
       const spec::Flow& flow = *flows.front();
@@ -457,8 +609,10 @@ class Planner {
   // removed. Skipped when a flow that may own the ACL did not sync ACLs (its wants are unknown).
   void orphan_acls(const ClusterState& dst, const Wants& wants) {
     const std::set<Acl> present(dst.acls.begin(), dst.acls.end());
+    const Ownership& own = ownership_[dst.alias];
     for (const auto& a : dst.managed_acls) {
       if (a.resource_type != "TOPIC" || wants.acls.count(a) || !present.count(a)) continue;
+      if (own.protected_acls.count(a) || own.retired_acls.count(a)) continue;
       const auto flows = owners(dst.alias, a.resource_name);
       if (flows.empty() || std::any_of(flows.begin(), flows.end(),
                                        [&](const spec::Flow* f) { return !acls_synced_.count(f->name); })) {
@@ -537,24 +691,42 @@ class Planner {
 
   void flow_state(const spec::Flow& flow, const ClusterState& dst) {
     const std::string rev = flow_revision(flow);
+    // A named spec records itself as the owner (an unnamed one records none, as before owners existed).
+    const bool named = !spec_.name.empty();
     Json after{{"revision", rev},
                {"spec_commit", spec_.origin.commit ? Json(*spec_.origin.commit) : Json(nullptr)}};
+    if (named) after["owner"] = spec_.name;
     auto it = dst.applied.find(flow.name);
+    auto before = [&](Json j) {
+      if (named) j["owner"] = it->second.owner.empty() ? Json(nullptr) : Json(it->second.owner);
+      return j;
+    };
     if (it == dst.applied.end()) {
       add({ActionKind::start_flow, flow.name, dst.alias, flow.name, nullptr, after,
            "the engine has never run this flow"});
+    } else if (ownership_[dst.alias].adopting.count(flow.name)) {
+      add({ActionKind::update_flow, flow.name, dst.alias, flow.name,
+           before(Json{{"revision", it->second.revision}, {"spec_commit", it->second.spec_commit}}), after,
+           "adopt: in the spec: spec " + spec_.name + " takes the flow over from spec " + it->second.owner +
+               " (and, from now on, the resources it created)"});
     } else if (!it->second.failed_over_at.empty()) {
       add({ActionKind::update_flow, flow.name, dst.alias, flow.name,
-           Json{{"revision", it->second.revision},
-                {"spec_commit", it->second.spec_commit},
-                {"failed_over_at", it->second.failed_over_at}},
+           before(Json{{"revision", it->second.revision},
+                       {"spec_commit", it->second.spec_commit},
+                       {"failed_over_at", it->second.failed_over_at}}),
            after,
            "the flow was failed over by " + it->second.failed_over_by + " at " + it->second.failed_over_at +
                " (mirror failover): applying resumes replication " + flow.source + " -> " + flow.target});
     } else if (it->second.revision != rev) {
       add({ActionKind::update_flow, flow.name, dst.alias, flow.name,
-           Json{{"revision", it->second.revision}, {"spec_commit", it->second.spec_commit}}, after,
+           before(Json{{"revision", it->second.revision}, {"spec_commit", it->second.spec_commit}}), after,
            "the flow's definition changed since it was applied"});
+    } else if (named && it->second.owner.empty()) {
+      add({ActionKind::update_flow, flow.name, dst.alias, flow.name,
+           before(Json{{"revision", it->second.revision}, {"spec_commit", it->second.spec_commit}}), after,
+           "records spec " + spec_.name +
+               " as the flow's owner: it was applied without one (by an unnamed spec, or a mirror before "
+               "owners)"});
     } else {
       ++plan_.summary.no_op;
     }
@@ -577,6 +749,7 @@ class Planner {
       return std::tie(x.cluster, x.flow, x.resource, x.message) <
              std::tie(y.cluster, y.flow, y.resource, y.message);
     });
+    std::sort(plan_.not_managed.begin(), plan_.not_managed.end());
     plan_.fingerprint = plan_fingerprint(plan_);
   }
 
@@ -586,6 +759,7 @@ class Planner {
   Plan plan_;
   std::map<std::string, Wants> wants_;  // target alias -> what all flows into it want
   std::set<std::string> acls_synced_;   // flows whose ACLs were compared (sync on, both sides observed)
+  std::map<std::string, Ownership> ownership_;  // target alias -> its recorded flows, sorted by classify()
 };
 
 }  // namespace

@@ -31,6 +31,7 @@ enum class ActionKind {
   sync_group_offsets,
   start_flow,
   update_flow,
+  retire_flow,
 };
 const char* action_kind_name(ActionKind k);
 std::optional<ActionKind> action_kind_from_name(std::string_view name);
@@ -80,6 +81,19 @@ struct PolicyResult {
   std::string override_reason;  // its --reason
 };
 
+// A flow recorded in a target's state that this spec does not manage (docs/state.md, "Ownership"):
+// recorded by another spec, or by no spec this one knows of (no owner recorded, or this spec's own flow
+// that it no longer declares) and neither declared, adopted nor retired here. Nothing it recorded is
+// ever changed or deleted by this spec's plans. JSON "not_managed".
+struct UnmanagedFlow {
+  std::string cluster;  // the target whose state records it
+  std::string flow;
+  std::string owner;  // the spec that recorded it; "" when none is recorded
+  int topics = 0;     // the resources it recorded (left alone)
+  int acls = 0;
+  auto operator<=>(const UnmanagedFlow&) const = default;
+};
+
 struct SpecRef {
   std::string source;
   std::optional<std::string> commit;
@@ -98,6 +112,8 @@ struct Plan {
   // Every consumer group a flow selects, with its offsets on both sides, written or not (JSON
   // "group_offsets"); the writes themselves are sync_group_offsets actions.
   std::vector<GroupReport> groups;
+  // Flows recorded in a target that this spec does not manage, sorted by cluster and flow.
+  std::vector<UnmanagedFlow> not_managed;
   bool has_changes() const { return !actions.empty(); }
 };
 

@@ -295,11 +295,27 @@ std::vector<std::string> details(const Action& a) {
       break;
     }
     case ActionKind::start_flow:
-    case ActionKind::update_flow:
+    case ActionKind::update_flow: {
       out.push_back(
           "revision: " + (a.before.is_null() ? std::string("(none)") : field(a.before, "revision")) + " -> " +
           field(a.after, "revision"));
+      // A named spec records itself as the owner; shown when it is set or changes.
+      const Json* was = member(a.before, "owner");
+      const Json* now = member(a.after, "owner");
+      if (now && (!was || *was != *now)) {
+        out.push_back(
+            "owner: " + (was && was->is_string() ? was->get<std::string>() : std::string("(none)")) + " -> " +
+            (now->is_string() ? now->get<std::string>() : std::string("(none)")));
+      }
       break;
+    }
+    case ActionKind::retire_flow: {
+      const Json* owner = member(a.before, "owner");
+      out.push_back("revision: " + field(a.before, "revision") + " -> (forgotten)");
+      out.push_back("owner: " + (owner && owner->is_string() ? "spec " + owner->get<std::string>()
+                                                             : std::string("(none)")));
+      break;
+    }
   }
   return out;
 }
@@ -407,6 +423,16 @@ std::string policy_counts(const Plan& p) {
   return s + ", " + std::to_string(passed) + " passed";
 }
 
+// "B: ads-to-b (spec ads): 12 topic(s), 3 ACL(s)": one flow this spec does not manage.
+std::string unmanaged_line(const UnmanagedFlow& u, std::string (*name)(const std::string&)) {
+  return name(u.cluster) + ": " + name(u.flow) + " (" +
+         (u.owner.empty() ? std::string("no owner recorded") : "spec " + name(u.owner)) +
+         "): " + std::to_string(u.topics) + " topic(s), " + std::to_string(u.acls) + " ACL(s)";
+}
+constexpr const char* kUnmanagedHint =
+    "recorded in the target by other specs, or by none this spec knows of: nothing they created is changed "
+    "or deleted by this plan; adopt: or retire: in the spec takes one over (docs/spec.md, Ownership)";
+
 std::string action_title(const Action& a) {
   return std::string(1, change_symbol(change_of(a.kind))) + " " + action_kind_name(a.kind) + " " + a.cluster +
          ":" + a.resource;
@@ -467,6 +493,14 @@ std::string render_json(const Plan& p) {
                       {"reason", r.reason},
                       {"partitions", parts}});
   }
+  Json not_managed = Json::array();
+  for (const auto& u : p.not_managed) {
+    not_managed.push_back({{"cluster", u.cluster},
+                           {"flow", u.flow},
+                           {"owner", u.owner.empty() ? Json(nullptr) : Json(u.owner)},
+                           {"topics", u.topics},
+                           {"acls", u.acls}});
+  }
   Json j{{"format_version", p.format_version},
          {"spec",
           {{"source", p.spec.source},
@@ -482,7 +516,8 @@ std::string render_json(const Plan& p) {
            {"no_op", p.summary.no_op}}},
          {"policy_results", policies},
          {"diagnostics", diags},
-         {"group_offsets", groups}};
+         {"group_offsets", groups},
+         {"not_managed", not_managed}};
   return dump(j, 2) + "\n";
 }
 
@@ -630,7 +665,7 @@ Plan read_plan(const Json& j) {
   Plan p;
   const Fields top(j, "plan",
                    {"format_version", "spec", "fingerprint", "actions", "summary", "policy_results",
-                    "diagnostics", "group_offsets"});
+                    "diagnostics", "group_offsets", "not_managed"});
   p.format_version = top.str("format_version");
   const Fields spec(top.any("spec"), "spec", {"source", "commit", "path", "content_hash"});
   p.spec.source = spec.str("source");
@@ -738,6 +773,17 @@ Plan read_plan(const Json& j) {
       r.partitions.push_back(std::move(gp));
     }
     p.groups.push_back(std::move(r));
+  }
+
+  // Optional: a plan saved before ownership existed has none.
+  if (j.is_object() && j.contains("not_managed")) {
+    const Json& unmanaged = top.array("not_managed");
+    for (size_t i = 0; i < unmanaged.size(); ++i) {
+      const Fields u(unmanaged[i], item("not_managed", i), {"cluster", "flow", "owner", "topics", "acls"});
+      p.not_managed.push_back({u.str("cluster"), u.str("flow"), u.str_or_null("owner").value_or(""),
+                               static_cast<int>(u.integer("topics", 0, kMaxInt)),
+                               static_cast<int>(u.integer("acls", 0, kMaxInt))});
+    }
   }
   return p;
 }
@@ -858,6 +904,11 @@ std::string render_text(const Plan& p, TextStyle st) {
           << esc(n.message) << "\n";
     }
     out << "\n";
+  }
+  if (!p.not_managed.empty()) {
+    out << "Not managed by this spec (" << p.not_managed.size() << " flow(s)):\n";
+    for (const auto& u : p.not_managed) out << "  " << unmanaged_line(u, esc) << "\n";
+    out << "  # " << kUnmanagedHint << "\n\n";
   }
   if (!p.policy_results.empty()) {
     // Failed checks one by one with what to do; passed rules by name only.
@@ -1015,9 +1066,21 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
       "|\n|---|---|---|---|---|---|---|---|\n";
   const std::string groups_close = "\n</details>\n";
   const std::string notes_head = "\n**Notes**\n\n";
+  // Flows this spec does not manage: one summary line, never cut (at most kUnmanagedShown named).
+  std::string unmanaged;
+  if (!p.not_managed.empty()) {
+    constexpr size_t kUnmanagedShown = 10;
+    unmanaged = "\n**Not managed by this spec:** " + std::to_string(p.not_managed.size()) + " flow(s), " +
+                kUnmanagedHint + ".\n\n";
+    for (size_t i = 0; i < p.not_managed.size() && i < kUnmanagedShown; ++i)
+      unmanaged += "- " + unmanaged_line(p.not_managed[i], md) + "\n";
+    if (p.not_managed.size() > kUnmanagedShown)
+      unmanaged +=
+          "- and " + std::to_string(p.not_managed.size() - kUnmanagedShown) + " more (the JSON has all)\n";
+  }
   const std::string foot = "\n<sub>fingerprint " + md(p.fingerprint.substr(0, 16)) + "</sub>\n";
   const size_t kCutNote = 400;  // room kept for the note saying what was cut
-  size_t fixed = head.str().size() + foot.size() + kCutNote;
+  size_t fixed = head.str().size() + foot.size() + kCutNote + unmanaged.size();
   if (!policies.empty()) fixed += policy_head.size();
   if (!actions.empty()) fixed += open.size() + close.size();
   if (!notes.empty()) fixed += notes_head.size();
@@ -1058,7 +1121,7 @@ std::string render_markdown(const Plan& p, size_t max_chars) {
            " are not shown. See the full plan in the job's artifact (`mirror show plan.json`)._\n";
   }
   if (!notes.empty()) out += notes_head + join(notes, notes_shown);
-  return out + foot;
+  return out + unmanaged + foot;
 }
 
 }  // namespace mirror::planner

@@ -287,7 +287,9 @@ class Parser {
 // ---------------------------------------------------------------------------------------------------
 // Sections.
 
-constexpr std::string_view kTopKeys[] = {"version", "clusters", "flows", "policies"};
+constexpr std::string_view kTopKeys[] = {"version", "name",   "clusters", "flows",
+                                         "adopt",   "retire", "policies"};
+constexpr std::string_view kClaimKeys[] = {"flow", "spec"};
 constexpr std::string_view kClusterKeys[] = {"bootstrap", "client"};
 constexpr std::string_view kFlowKeys[] = {
     "name",    "source", "target", "topics", "naming",      "separator", "replication_factor",
@@ -317,6 +319,9 @@ struct Partial {  // what the files add up to, before cross-checks
   std::vector<Flow> flows;
   std::vector<FlowSource> flow_sources;
   std::vector<PolicyRule> policies;
+  std::optional<std::string> name;  // the spec's name: (one file of a folder sets it)
+  Location name_at;
+  std::vector<FlowClaim> adopt, retire;
 };
 
 // A pattern with no regex metacharacters (after unescaping "\."), i.e. a literal topic name.
@@ -804,6 +809,58 @@ void parse_policy(Parser& p, const YAML::Node& n, Partial& out) {
   out.policies.push_back(std::move(r));
 }
 
+// A spec's name or the spec: of an adopt/retire entry: recorded in the target's state as a flow's owner.
+bool valid_spec_name(const std::string& s) {
+  if (s.empty() || s.size() > 128 || !std::isalnum(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
+  });
+}
+constexpr const char* kSpecNameHint =
+    "1 to 128 letters, digits, '-', '_', '.' or '/', starting with a letter or digit (e.g. payments or "
+    "acme/specs/payments)";
+
+// `adopt:` / `retire:`: lists of {flow: NAME, spec: OWNER}.
+void parse_claims(Parser& p, const YAML::Node& n, std::string_view what, std::vector<FlowClaim>& out) {
+  if (n.IsNull()) return;
+  if (!n.IsSequence()) {
+    p.error(n, std::string(what) + " must be a list of {flow: NAME, spec: OWNER}, not " + type_name(n),
+            "write each entry as an item, e.g. - {flow: ads-to-b, spec: ads}");
+    return;
+  }
+  for (const auto& item : n) {
+    if (!p.is_map(item, std::string("an ") + std::string(what) + " entry")) continue;
+    FlowClaim c;
+    c.where = p.at(item);
+    bool has_flow = false, has_spec = false;
+    for (auto& [k, v] : p.entries(item, kClaimKeys, std::string(what) + " entry")) {
+      const std::string key = k.Scalar();
+      auto s = p.plain_string(v, std::string(what) + " " + key);
+      if (!s) {
+        (key == "flow" ? has_flow : has_spec) = true;  // its own error was reported
+        continue;
+      }
+      if (key == "flow") {
+        has_flow = true;
+        c.flow = *s;
+        if (c.flow.empty()) p.error(v, std::string(what) + " flow is empty", "name the flow as recorded");
+      } else {
+        has_spec = true;
+        c.spec = *s;
+        if (!valid_spec_name(c.spec)) {
+          p.error(v, "invalid spec name \"" + c.spec + "\" in " + std::string(what), kSpecNameHint);
+        }
+      }
+    }
+    if (!has_flow) p.error(item, std::string(what) + " entry has no flow", "add flow: <the flow's name>");
+    if (what == "adopt" && !has_spec) {
+      p.error(item, "adopt entry has no spec",
+              "add spec: <the name of the spec that recorded the flow> (mirror plan names it)");
+    }
+    out.push_back(std::move(c));
+  }
+}
+
 // Tabs in indentation are a YAML error that yaml-cpp reports obscurely; say it plainly.
 bool check_tabs(const SourceFile& f, Diagnostics& d) {
   int line = 1;
@@ -1031,6 +1088,20 @@ bool parse_file(const SourceFile& f, Partial& out, Diagnostics& diags, const Ope
         out.version = *i;
         out.version_at = p.at(v);
       }
+    } else if (key == "name") {
+      if (auto n = p.plain_string(v, "spec name")) {
+        if (!valid_spec_name(*n)) {
+          p.error(v, "invalid spec name \"" + *n + "\"", kSpecNameHint);
+        } else if (out.name) {
+          diags.error(p.at(v), "the spec's name is set twice", "set name: in one file of the folder only",
+                      {out.name_at});
+        } else {
+          out.name = *n;
+          out.name_at = p.at(v);
+        }
+      }
+    } else if (key == "adopt" || key == "retire") {
+      parse_claims(p, v, key, key == "adopt" ? out.adopt : out.retire);
     } else if (key == "clusters") {
       if (v.IsNull()) continue;
       if (!p.is_map(v, "clusters")) continue;
@@ -1141,6 +1212,43 @@ void check_flows(const Partial& in, Diagnostics& d) {
   }
 }
 
+// adopt: names flows this spec declares, retire: flows it does not; each flow at most once.
+void check_claims(const Partial& in, Diagnostics& d) {
+  const std::string own = in.name.value_or("");
+  auto declared = [&](const std::string& flow) {
+    return std::any_of(in.flows.begin(), in.flows.end(), [&](const Flow& f) { return f.name == flow; });
+  };
+  std::map<std::string, Location> seen;  // flow -> first adopt/retire entry naming it
+  for (const auto* list : {&in.adopt, &in.retire}) {
+    const bool adopt = list == &in.adopt;
+    const std::string what = adopt ? "adopt" : "retire";
+    for (const auto& c : *list) {
+      if (c.flow.empty()) continue;
+      if (auto [it, fresh] = seen.emplace(c.flow, c.where); !fresh) {
+        d.error(c.where, "flow " + c.flow + " is named twice in adopt:/retire:",
+                "a flow is either adopted (declared here) or retired (not declared here), once",
+                {it->second});
+        continue;
+      }
+      if (adopt && !declared(c.flow)) {
+        d.error(c.where, "adopt names flow " + c.flow + ", which this spec does not declare",
+                "adopting takes over a flow another spec recorded: declare a flow named " + c.flow +
+                    " under flows:, or retire it instead");
+      } else if (!adopt && declared(c.flow)) {
+        d.error(c.where, "retire names flow " + c.flow + ", which this spec declares",
+                "retiring forgets a flow no spec declares any more: remove it from flows: or from retire:");
+      }
+      if (adopt && own.empty()) {
+        d.error(c.where, "adopt needs the spec to have a name",
+                "add name: <this spec's name> at the top: an adopted flow is recorded as owned by it");
+      } else if (adopt && c.spec == own) {
+        d.error(c.where, "adopt names this spec itself (" + own + ")",
+                "a flow this spec recorded is already its own: remove the entry");
+      }
+    }
+  }
+}
+
 std::string content_hash(const std::vector<SourceFile>& files) {
   // Name and length delimit each file, so moving text between files changes the hash.
   std::string all;
@@ -1169,6 +1277,7 @@ LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin,
                         "add version: 1 at the top");
   }
   check_flows(partial, r.diagnostics);
+  check_claims(partial, r.diagnostics);
   if (r.diagnostics.has_errors()) return r;
   Spec s;
   s.version = static_cast<int>(partial.version.value_or(1));
@@ -1181,6 +1290,10 @@ LoadResult parse_files(const std::vector<SourceFile>& files, Origin origin,
     }
   }
   s.policies = std::move(partial.policies);
+  s.name = partial.name.value_or("");
+  s.name_where = partial.name_at;
+  s.adopt = std::move(partial.adopt);
+  s.retire = std::move(partial.retire);
   s.origin = std::move(origin);
   s.content_hash = content_hash(files);
   r.spec = std::move(s);

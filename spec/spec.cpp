@@ -85,9 +85,21 @@ const Cluster* Spec::cluster(std::string_view alias) const {
   return it == clusters.end() ? nullptr : &it->second;
 }
 
-const Flow* Spec::flow(std::string_view name) const {
-  auto it = std::find_if(flows.begin(), flows.end(), [&](const Flow& f) { return f.name == name; });
+const Flow* Spec::flow(std::string_view flow_name) const {
+  auto it = std::find_if(flows.begin(), flows.end(), [&](const Flow& f) { return f.name == flow_name; });
   return it == flows.end() ? nullptr : &*it;
+}
+
+const FlowClaim* Spec::adopted(std::string_view flow_name) const {
+  auto it = std::find_if(adopt.begin(), adopt.end(), [&](const FlowClaim& c) { return c.flow == flow_name; });
+  return it == adopt.end() ? nullptr : &*it;
+}
+
+bool Spec::retires(std::string_view flow_name, std::string_view owner) const {
+  return std::any_of(retire.begin(), retire.end(), [&](const FlowClaim& c) {
+    const std::string_view by = c.spec.empty() ? std::string_view(name) : std::string_view(c.spec);
+    return c.flow == flow_name && (owner == by || (owner.empty() && by == name));
+  });
 }
 
 }  // namespace mirror::spec

@@ -122,8 +122,25 @@ struct Origin {
   std::string path;                   // path inside the commit (git), or "" for files
 };
 
+// A flow recorded in a target's state by another spec (or by an older mirror), named by this spec's
+// `adopt:` (take it over: this spec declares a flow of the same name) or `retire:` (forget it and, with
+// --allow-delete, delete what it created) lists. docs/spec.md, "Ownership".
+struct FlowClaim {
+  std::string flow;
+  // The spec that recorded the flow (its `name:`). For `retire:` an entry without `spec:` names this
+  // spec itself; a flow recorded without an owner matches this spec too (nobody else owns it).
+  std::string spec;
+  Location where;
+};
+
 struct Spec {
   int version = 1;
+  // The spec's identity (`name:`), recorded as the owner of every flow it applies. "" when not given:
+  // the flows it applies are recorded without an owner (as by mirror before owners existed).
+  std::string name;
+  Location name_where;
+  std::vector<FlowClaim> adopt;
+  std::vector<FlowClaim> retire;
   std::map<std::string, Cluster> clusters;
   std::vector<Flow> flows;
   std::vector<PolicyRule> policies;
@@ -132,6 +149,10 @@ struct Spec {
 
   const Cluster* cluster(std::string_view alias) const;
   const Flow* flow(std::string_view name) const;
+  // The adopt: entry naming this flow, or nullptr.
+  const FlowClaim* adopted(std::string_view flow) const;
+  // Whether the spec's retire: list names this flow as recorded by `owner` (see FlowClaim::spec).
+  bool retires(std::string_view flow, std::string_view owner) const;
 };
 
 }  // namespace mirror::spec

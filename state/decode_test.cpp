@@ -73,6 +73,38 @@ TEST(AppliedRecordDecoding, RoundTripsAndIsStrict) {
   EXPECT_EQ(why, "the value is not a JSON object");
 }
 
+// Ownership (docs/state.md): owner is optional (records of older mirrors and unnamed specs have none);
+// when present it is a non-empty string. merge_into keeps each flow's owner and resources apart.
+TEST(AppliedRecordDecoding, OwnerIsOptionalAndCheckedWhenPresent) {
+  AppliedRecord r = applied("a-to-b", "rev1");
+  EXPECT_EQ(to_json(r).find("\"owner\""), std::string::npos);
+  auto old = from_json(to_json(r));
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->owner, "");
+  r.owner = "payments";
+  auto back = from_json(to_json(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->owner, "payments");
+
+  std::string text = to_json(r), why;
+  const std::string field = "\"owner\":\"payments\"";
+  ASSERT_NE(text.find(field), std::string::npos) << text;
+  EXPECT_FALSE(from_json(std::string(text).replace(text.find(field), field.size(), "\"owner\":\"\""), &why));
+  EXPECT_NE(why.find("owner"), std::string::npos) << why;
+  EXPECT_FALSE(from_json(std::string(text).replace(text.find(field), field.size(), "\"owner\":7"), &why));
+  EXPECT_NE(why.find("owner"), std::string::npos) << why;
+
+  AppliedRecord other = applied("b-to-c", "rev2");
+  other.managed_topics = {"A.payments", "A.ads"};
+  planner::ClusterState st;
+  merge_into({{"a-to-b", *back}, {"b-to-c", other}}, st);
+  EXPECT_EQ(st.applied.at("a-to-b").owner, "payments");
+  EXPECT_EQ(st.applied.at("b-to-c").owner, "");
+  EXPECT_EQ(st.applied.at("a-to-b").managed_topics, std::vector<std::string>{"A.orders"});
+  EXPECT_EQ(st.applied.at("b-to-c").managed_topics, (std::vector<std::string>{"A.ads", "A.payments"}));
+  EXPECT_EQ(st.managed_topics, (std::vector<std::string>{"A.ads", "A.orders", "A.payments"}));
+}
+
 TEST(AppliedRecordDecoding, RefusesDeepAndHugeValuesBeforeParsing) {
   std::string why;
   EXPECT_FALSE(from_json(R"({"format":1,"x":)" + nested(40) + "}", &why));

@@ -24,14 +24,15 @@ constexpr std::string_view kFlowPrefix = "flow/";
 std::string to_json(const AppliedRecord& r) {
   Json acls = Json::array();
   for (const auto& a : r.managed_acls) acls.push_back(planner::acl_json(a));
-  Json j{{"format", 1},
-         {"flow", r.flow},
-         {"revision", r.revision},
-         {"spec", {{"source", r.spec_source}, {"commit", r.spec_commit}, {"content_hash", r.content_hash}}},
-         {"applied_at", r.applied_at},
-         {"applied_by", r.applied_by},
-         {"mirror_version", r.mirror_version},
-         {"managed", {{"topics", r.managed_topics}, {"acls", acls}}}};
+  Json j{{"format", 1}, {"flow", r.flow}};
+  if (!r.owner.empty()) j["owner"] = r.owner;  // optional: absent when no owner is recorded
+  j.update(
+      Json{{"revision", r.revision},
+           {"spec", {{"source", r.spec_source}, {"commit", r.spec_commit}, {"content_hash", r.content_hash}}},
+           {"applied_at", r.applied_at},
+           {"applied_by", r.applied_by},
+           {"mirror_version", r.mirror_version},
+           {"managed", {{"topics", r.managed_topics}, {"acls", acls}}}});
   if (!r.failed_over_at.empty()) j["failed_over"] = {{"at", r.failed_over_at}, {"by", r.failed_over_by}};
   if (!r.policy_overrides.empty()) {
     Json overrides = Json::array();
@@ -57,6 +58,14 @@ std::optional<AppliedRecord> from_json(std::string_view text, std::string* why) 
   if (r.flow.empty()) {
     reason = "field flow is empty";
     return bad();
+  }
+  // Optional (records of mirror before owners, and of unnamed specs, have none); present: not empty.
+  if (j->contains("owner")) {
+    if (!get(*j, "owner", r.owner, reason)) return bad();
+    if (r.owner.empty()) {
+      reason = "field owner is empty";
+      return bad();
+    }
   }
   const auto* s = record::object(*j, "spec", reason);
   if (!s || !get(*s, "source", r.spec_source, reason) || !get(*s, "commit", r.spec_commit, reason) ||
@@ -222,9 +231,43 @@ kafka::Result<void> write_applied(const kafka::ClientConfig& target,
   return write_keyed(target, kTopic, keyed, "record the applied revision");
 }
 
+kafka::Result<void> forget_applied(const kafka::ClientConfig& target, const std::vector<std::string>& flows) {
+  std::optional<kafka::Error> failed;
+  size_t acked = 0;
+  auto producer = kafka::Producer::create(target, {}, [&](const kafka::Delivery& d) {
+    if (d.error && !failed) failed = d.error;
+    if (!d.error) ++acked;
+  });
+  if (!producer) return fail(std::move(producer).error());
+  for (const auto& flow : flows) {
+    const std::string key = std::string(kFlowPrefix) + flow;
+    if (auto sent = producer->send({.topic = kTopic, .partition = 0, .key = key, .value = std::nullopt});
+        !sent)
+      return fail(sent.error());
+  }
+  if (auto f = producer->flush(); !f) return fail(f.error());
+  if (failed) return fail(*failed);
+  if (acked != flows.size()) {
+    kafka::Error e;
+    e.code = kafka::Errc::other;
+    e.operation = "forget a retired flow";
+    e.cluster = target.label();
+    e.message = "only " + std::to_string(acked) + " of " + std::to_string(flows.size()) +
+                " tombstones were acknowledged";
+    return fail(std::move(e));
+  }
+  return {};
+}
+
 void merge_into(const std::map<std::string, AppliedRecord>& records, planner::ClusterState& st) {
   for (const auto& [flow, r] : records) {
-    st.applied[flow] = {r.revision, r.spec_commit, r.failed_over_at, r.failed_over_by};
+    planner::AppliedFlow applied{r.revision, r.spec_commit, r.failed_over_at, r.failed_over_by};
+    applied.owner = r.owner;
+    applied.managed_topics = r.managed_topics;
+    applied.managed_acls = r.managed_acls;
+    std::sort(applied.managed_topics.begin(), applied.managed_topics.end());
+    std::sort(applied.managed_acls.begin(), applied.managed_acls.end());
+    st.applied[flow] = std::move(applied);
     for (const auto& t : r.managed_topics) {
       if (std::find(st.managed_topics.begin(), st.managed_topics.end(), t) == st.managed_topics.end()) {
         st.managed_topics.push_back(t);

@@ -30,6 +30,9 @@ struct PolicyOverride {
 
 struct AppliedRecord {
   std::string flow;
+  // The name of the spec that applied the flow (its `name:`); "" when none is recorded: applied by an
+  // unnamed spec, or by a mirror before owners existed (docs/state.md, "Ownership").
+  std::string owner;
   std::string revision;      // planner::flow_revision at apply time
   std::string spec_source;   // without credentials
   std::string spec_commit;   // "" when the spec was not read from git
@@ -83,8 +86,11 @@ kafka::Result<std::map<std::string, AppliedRecord>> read_applied(const kafka::Cl
 // Writes records (one per flow) and waits until the broker acknowledged all of them.
 kafka::Result<void> write_applied(const kafka::ClientConfig& target,
                                   const std::vector<AppliedRecord>& records);
+// Forgets flows (a retired flow): one tombstone per flow, acknowledged by the broker.
+kafka::Result<void> forget_applied(const kafka::ClientConfig& target, const std::vector<std::string>& flows);
 
-// Fills a ClusterState's applied revisions and managed resources from the records.
+// Fills a ClusterState's applied flows (revision, owner, the resources each created) and the union of
+// their managed resources from the records.
 void merge_into(const std::map<std::string, AppliedRecord>& records, planner::ClusterState& st);
 
 }  // namespace mirror::state

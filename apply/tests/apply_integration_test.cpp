@@ -14,6 +14,7 @@
 #include <future>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "kafka/admin.h"
 #include "planner/render.h"
@@ -135,6 +136,67 @@ TEST_F(ApplyE2E, SavedPlanAppliesAndConverges) {
   CliRun noop = run("apply " + spec() + " --auto-approve");
   EXPECT_EQ(noop.code, 0) << noop.out;
   EXPECT_NE(noop.out.find("nothing to apply"), std::string::npos) << noop.out;
+}
+
+// Ownership of state (issue #22): two specs whose flows write to the same target. Each records itself
+// as its flow's owner; each plan, even with --allow-delete, proposes nothing of the other's and lists it
+// once as not managed. Before ownership, the orders spec's plan deleted the payments spec's A.<p>.payments
+// (it looks like an orphan of the orders flow: same source prefix, not selected, created by mirror).
+TEST_F(ApplyE2E, TwoSpecsSharingATargetLeaveEachOthersFlowsAlone) {
+  auto write_spec = [&](const std::string& role) {
+    const std::string path = (dir_ / (role + ".yaml")).string();
+    std::ofstream(path) << "version: 1\nname: " << prefix_ << "-" << role
+                        << "\nclusters:\n  A: {bootstrap: \"127.0.0.1:19092\"}\n"
+                           "  B: {bootstrap: \"127.0.0.1:29092\"}\nflows:\n  - name: "
+                        << prefix_ << "-" << role
+                        << "\n    source: A\n    target: B\n    replication_factor: 1\n"
+                        << "    topics: {include: [\"" << prefix_ << "\\\\." << role << "\"]}\n";
+    return "-c " + path;
+  };
+  const std::string orders = write_spec("orders"), payments = write_spec("payments");
+  for (const auto& s : {orders, payments}) {
+    // Others may apply to the shared clusters meanwhile: wait for the lock rather than fail.
+    CliRun apply = run("apply " + s + " --auto-approve --lock-timeout 120");
+    ASSERT_EQ(apply.code, 0) << apply.out;
+  }
+  auto applied = state::read_applied({.alias = "B", .bootstrap = "127.0.0.1:29092"});
+  ASSERT_TRUE(applied.ok()) << applied.error().describe();
+  EXPECT_EQ(applied->at(prefix_ + "-orders").owner, prefix_ + "-orders");
+  EXPECT_EQ(applied->at(prefix_ + "-payments").owner, prefix_ + "-payments");
+  EXPECT_EQ(applied->at(prefix_ + "-payments").managed_topics,
+            std::vector<std::string>{"A." + prefix_ + ".payments"});
+
+  for (const auto& [s, mine, other] :
+       {std::tuple{orders, std::string("orders"), std::string("payments")},
+        std::tuple{payments, std::string("payments"), std::string("orders")}}) {
+    for (const std::string flags : {"", " --allow-delete"}) {
+      SCOPED_TRACE(mine + flags);
+      CliRun plan = run("plan " + s + flags + " --out " + plan_file() + " --detailed-exitcode");
+      ASSERT_EQ(plan.code, 0) << plan.out;  // nothing to do: in particular nothing of the other's
+      std::stringstream saved;
+      saved << std::ifstream(plan_file()).rdbuf();
+      auto parsed = planner::parse_json(saved.str());
+      ASSERT_TRUE(parsed.ok()) << parsed.error() << "\n" << plan.out;
+      EXPECT_TRUE(parsed->actions.empty()) << plan.out;
+      const std::string theirs = prefix_ + "-" + other;
+      auto it = std::find_if(parsed->not_managed.begin(), parsed->not_managed.end(),
+                             [&](const planner::UnmanagedFlow& u) { return u.flow == theirs; });
+      ASSERT_NE(it, parsed->not_managed.end()) << plan.out;
+      EXPECT_EQ(it->owner, theirs);
+      EXPECT_EQ(it->cluster, "B");
+      EXPECT_EQ(it->topics, 1);
+      CliRun text = run("plan " + s + flags);
+      EXPECT_NE(text.out.find("Not managed by this spec"), std::string::npos) << text.out;
+      EXPECT_NE(text.out.find(theirs + " (spec " + theirs + ")"), std::string::npos) << text.out;
+    }
+  }
+  // Both topics are still there.
+  auto t = admin("B").list_topics();
+  ASSERT_TRUE(t.ok());
+  for (const auto& role : {"orders", "payments"}) {
+    const std::string name = "A." + prefix_ + "." + role;
+    EXPECT_TRUE(std::any_of(t->begin(), t->end(), [&](auto& x) { return x.name == name; })) << name;
+  }
 }
 
 // The spec's policies judge plan and apply alike: a soft-mandatory failure blocks (exit 3) until

@@ -95,6 +95,21 @@ class ClusterBuilder {
     s_.applied[flow] = AppliedFlow{std::move(revision), std::move(commit)};
     return *this;
   }
+  // A flow recorded in mirror's state as state::merge_into reads it: the spec that recorded it ("" for
+  // none), and the resources it created (also in the union of managed resources).
+  ClusterBuilder& recorded(const std::string& flow, std::string owner, std::string revision,
+                           std::vector<std::string> topics, std::vector<Acl> acls = {}) {
+    AppliedFlow a{std::move(revision), ""};
+    a.owner = std::move(owner);
+    std::sort(topics.begin(), topics.end());
+    std::sort(acls.begin(), acls.end());
+    for (const auto& t : topics) s_.managed_topics.push_back(t);
+    for (const auto& x : acls) s_.managed_acls.push_back(x);
+    a.managed_topics = std::move(topics);
+    a.managed_acls = std::move(acls);
+    s_.applied[flow] = std::move(a);
+    return *this;
+  }
   ClusterBuilder& managed_topic(std::string name) {
     s_.managed_topics.push_back(std::move(name));
     return *this;

@@ -235,6 +235,36 @@ Plan consumer_groups_plan() {
   return make_plan(s, {{"A", a}, {"B", b}});
 }
 
+// Two specs share B: this one ("payments") plans with --allow-delete next to flows it does not manage
+// (spec ads's, and one recorded without an owner), and retires a flow of its own that it no longer
+// declares.
+Plan shared_target_plan() {
+  const auto s = parse_spec(clusters_yaml() + R"(name: payments
+flows:
+  - name: payments-to-b
+    source: A
+    target: B
+    topics: {include: ["payments"]}
+retire:
+  - {flow: refunds-to-b}
+)");
+  auto a =
+      ClusterBuilder("A").topic("payments", 3).topic("ads.clicks", 6).topic("legacy", 1).topic("refunds", 1);
+  auto b = ClusterBuilder("B")
+               .internal_topics("A")
+               .topic("A.payments", 3)
+               .topic("A.ads.clicks", 6)
+               .topic("A.legacy", 1)
+               .topic("A.refunds", 1)
+               .acl(acl("A.ads.clicks", "User:ads", "READ"))
+               .recorded("payments-to-b", "payments", flow_revision(s.flows[0]), {"A.payments"})
+               .recorded("ads-to-b", "ads", "feedc0ffee123456", {"A.ads.clicks"},
+                         {acl("A.ads.clicks", "User:ads", "READ")})
+               .recorded("legacy-to-b", "", "0123456789abcdef", {"A.legacy"})
+               .recorded("refunds-to-b", "payments", "fedcba9876543210", {"A.refunds"});
+  return make_plan(s, states({a, b}), {.allow_delete = true});
+}
+
 struct Scenario {
   std::string name;
   std::function<Plan()> build;
@@ -248,6 +278,7 @@ std::vector<Scenario> scenarios() {
       {"allow-delete", [] { return drift_plan(true); }},
       {"large", large_plan},
       {"consumer-groups", consumer_groups_plan},
+      {"shared-target", shared_target_plan},
   };
 }
 
@@ -326,6 +357,18 @@ TEST(Scenarios, ShowWhatTheyAreAbout) {
   EXPECT_EQ(of_kind(del, ActionKind::delete_acl).size(), 1u) << render_text(del);
 
   EXPECT_NE(render_markdown(large_plan()).find("_Cut to stay under"), std::string::npos);
+
+  // Only the retired flow's topic goes; the other specs' flows are listed once as not managed.
+  const Plan shared = shared_target_plan();
+  ASSERT_EQ(of_kind(shared, ActionKind::delete_topic).size(), 1u) << render_text(shared);
+  EXPECT_EQ(of_kind(shared, ActionKind::delete_topic)[0].resource, "A.refunds");
+  EXPECT_EQ(of_kind(shared, ActionKind::retire_flow).size(), 1u) << render_text(shared);
+  EXPECT_TRUE(of_kind(shared, ActionKind::delete_acl).empty()) << render_text(shared);
+  EXPECT_EQ(shared.not_managed.size(), 2u);
+  for (const auto& text : {render_text(shared), render_markdown(shared)}) {
+    EXPECT_NE(text.find("Not managed by this spec"), std::string::npos) << text;
+    EXPECT_NE(text.find("ads-to-b"), std::string::npos) << text;
+  }
 
   const Plan groups = consumer_groups_plan();
   std::set<std::string> decisions, statuses;
@@ -449,9 +492,11 @@ TEST(Json, TopLevelShapeFollowsTheDesign) {
   const Json j = Json::parse(render_json(drift_plan(true)));
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"format_version", "spec", "fingerprint", "actions", "summary",
-                                            "policy_results", "diagnostics", "group_offsets"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"format_version", "spec", "fingerprint", "actions", "summary",
+                                      "policy_results", "diagnostics", "group_offsets", "not_managed"}));
   EXPECT_EQ(j["group_offsets"], Json::array());
+  EXPECT_EQ(j["not_managed"], Json::array());
   EXPECT_EQ(j["format_version"], "1");
   EXPECT_EQ(j["spec"]["commit"], kCommit);
   EXPECT_TRUE(Json::parse(render_json(first_plan()))["spec"]["commit"].is_null());

@@ -161,5 +161,62 @@ TEST(Load, HashChangesWithContent) {
   EXPECT_EQ(a.spec->content_hash, parse(kMinimal).spec->content_hash);
 }
 
+// Ownership (docs/spec.md): the spec's name, adopt: and retire:.
+TEST(Load, NameAdoptAndRetire) {
+  Spec s = must_parse(std::string(kMinimal) + R"(name: acme/specs/payments
+adopt:
+  - {flow: A-to-B, spec: ads}
+retire:
+  - {flow: old-to-b}
+  - {flow: ads-views-to-b, spec: ads}
+)");
+  EXPECT_EQ(s.name, "acme/specs/payments");
+  ASSERT_EQ(s.adopt.size(), 1u);
+  EXPECT_EQ(s.adopted("A-to-B")->spec, "ads");
+  EXPECT_EQ(s.adopted("old-to-b"), nullptr);
+  EXPECT_TRUE(s.retires("old-to-b", "acme/specs/payments"));
+  EXPECT_TRUE(s.retires("old-to-b", ""));  // recorded without an owner: nobody else's
+  EXPECT_FALSE(s.retires("old-to-b", "ads"));
+  EXPECT_TRUE(s.retires("ads-views-to-b", "ads"));
+  EXPECT_FALSE(s.retires("ads-views-to-b", ""));
+  EXPECT_EQ(must_parse(kMinimal).name, "");
+
+  auto errors = [](const std::string& yaml) {
+    LoadResult r = parse(yaml);
+    std::string all;
+    for (const auto& d : r.diagnostics.sorted()) all += format_text(d) + "\n";
+    return all;
+  };
+  const std::string bad_name = errors(std::string(kMinimal) + "name: \"-x y\"\n");
+  EXPECT_NE(bad_name.find("mirror.yaml:8:7: error: invalid spec name"), std::string::npos) << bad_name;
+  const std::string undeclared =
+      errors(std::string(kMinimal) + "name: p\nadopt:\n  - {flow: nope, spec: ads}\n");
+  EXPECT_NE(
+      undeclared.find("mirror.yaml:10:5: error: adopt names flow nope, which this spec does not declare"),
+      std::string::npos)
+      << undeclared;
+  const std::string no_spec = errors(std::string(kMinimal) + "name: p\nadopt:\n  - {flow: A-to-B}\n");
+  EXPECT_NE(no_spec.find("adopt entry has no spec"), std::string::npos) << no_spec;
+  const std::string unnamed = errors(std::string(kMinimal) + "adopt:\n  - {flow: A-to-B, spec: ads}\n");
+  EXPECT_NE(unnamed.find("adopt needs the spec to have a name"), std::string::npos) << unnamed;
+  const std::string declared = errors(std::string(kMinimal) + "retire:\n  - {flow: A-to-B}\n");
+  EXPECT_NE(declared.find("retire names flow A-to-B, which this spec declares"), std::string::npos)
+      << declared;
+  const std::string typo = errors(std::string(kMinimal) + "retire:\n  - {flow: x, spce: ads}\n");
+  EXPECT_NE(typo.find("unknown key \"spce\" in retire entry"), std::string::npos) << typo;
+  const std::string twice = errors(std::string(kMinimal) + "retire:\n  - {flow: x}\n  - {flow: x}\n");
+  EXPECT_NE(twice.find("flow x is named twice"), std::string::npos) << twice;
+}
+
+// In a folder, the name is set in one file.
+TEST(Load, NameTwiceInAFolderIsAnError) {
+  LoadResult r = parse_files({{"a.yaml", std::string(kMinimal) + "name: one\n"}, {"b.yaml", "name: two\n"}},
+                             Origin{"specs"});
+  ASSERT_FALSE(r.spec);
+  std::string all;
+  for (const auto& d : r.diagnostics.sorted()) all += format_text(d) + "\n";
+  EXPECT_NE(all.find("b.yaml:1:7: error: the spec's name is set twice"), std::string::npos) << all;
+}
+
 }  // namespace
 }  // namespace mirror::spec
