@@ -29,6 +29,7 @@
 #include "planner/topic_recreation.h"
 #include "state/lease.h"
 #include "state/progress.h"
+#include "state/progress_tail.h"
 #include "state/state.h"
 
 namespace mirror::engine {
@@ -414,8 +415,13 @@ struct FlowRunner::Session {
           s.dirty = true;
         s.map = it->second.map;
         s.skipped = it->second.skipped;
-        // At least once: what reached the target after the last stored progress is written again.
-        if (!eos && target_end > s.map.next_down()) duplicates += target_end - s.map.next_down();
+        // At least once: records that reached the target after the last stored progress (the engine
+        // before this one stopped without storing it) are found again by comparing records and
+        // continued after; whatever does not match is written again (announced below).
+        if (!eos && target_end > s.map.next_down()) {
+          recover_tail(s, target_end);
+          if (target_end > s.map.next_down()) duplicates += target_end - s.map.next_down();
+        }
       } else {
         const int64_t start = src_start.at(tp);
         if (auto b = s.map.begin(start, target_end); !b) raise("offset map: " + b.error());
@@ -453,6 +459,35 @@ struct FlowRunner::Session {
     runner.metrics_.partitions.with({{"flow", flow.name}})->set(static_cast<double>(slots.size()));
     log("replicating " + std::to_string(assign.size()) + " new source partition(s); " +
         std::to_string(slots.size()) + " in all");
+  }
+
+  // The records after the stored progress on the target that are copies of the next source records
+  // (state/progress_tail.h) join the map, so they are neither written again nor counted as unmirrored.
+  void recover_tail(Slot& s, int64_t target_end) {
+    const int64_t behind = target_end - s.map.next_down();
+    auto t = state::extend_by_tail(source, target,
+                                   {.source_topic = s.topic,
+                                    .target_topic = s.target_topic,
+                                    .partition = s.partition,
+                                    .target_end = target_end},
+                                   s.map);
+    const std::string part = flow.target + ":" + s.target_topic + "[" + std::to_string(s.partition) + "]";
+    if (!t) {
+      log("warning: could not compare the " + std::to_string(behind) + " records of " + part +
+          " after the last stored progress with the source (" + planner::escape_text(t.error().describe()) +
+          "): they are written again");
+      return;
+    }
+    if (t->matched == 0) return;
+    s.dirty = true;
+    log("found the " + std::to_string(t->matched) + " records of " + part +
+        " written after the last stored progress (an engine stopped before storing it): they are copies of " +
+        flow.source + ":" + s.topic + "[" + std::to_string(s.partition) + "] up to offset " +
+        std::to_string(s.map.scanned_up() - 1) + "; continuing after them, nothing written twice" +
+        (t->unexplained > 0 ? " (" + std::to_string(t->unexplained) +
+                                  " records after them are not copies of "
+                                  "the next source records)"
+                            : ""));
   }
 
   // ---- the data path ----

@@ -12,6 +12,7 @@
 #include "kafka/producer.h"
 #include "state/json_record.h"
 #include "state/progress.h"
+#include "state/record_read.h"
 
 namespace mirror::state {
 
@@ -29,6 +30,8 @@ kafka::Error error(const kafka::ClientConfig& cfg, std::string operation, std::s
   e.message = std::move(message);
   return e;
 }
+
+}  // namespace
 
 uint64_t print_of(const kafka::Message& m) {
   // Length-prefixed fields, so ("ab","c") and ("a","bc") differ; null and empty differ too.
@@ -100,6 +103,8 @@ kafka::Result<void> read_to_end(const kafka::ClientConfig& cfg, const std::strin
   c->close();
   return {};
 }
+
+namespace {
 
 // A found alignment is where mirror continues.
 void take(ResumePoint& rp, const Alignment& a) {
