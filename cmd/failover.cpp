@@ -15,6 +15,7 @@
 #include "planner/render.h"
 #include "state/lease.h"
 #include "state/progress.h"
+#include "state/progress_tail.h"
 #include "state/state.h"
 
 namespace mirror::cmd {
@@ -128,6 +129,53 @@ Result<std::unique_ptr<state::Lease>, std::string> stop_engine(const spec::Flow&
   return std::move(*l);
 }
 
+// Records the engine wrote to the target after its last stored progress (it was stopped by this
+// failover, or killed, before storing it) are copies of the next source records: found by comparing
+// records, they join the stored progress and offset map, so they count as mirrored and groups translate
+// through them. Needs the source; without it they stay uncounted (and the command says so).
+Result<int64_t, std::string> recover_unstored_tails(const spec::Flow& flow, const kafka::ClientConfig& source,
+                                                    const kafka::ClientConfig& target) {
+  auto read = state::read_progress(target, "progress/" + flow.name + "/");
+  if (!read) return fail("read the flow's progress on " + flow.target + ": " + read.error().describe());
+  auto dst = kafka::Admin::connect(target);
+  if (!dst) return fail("cannot reach the target " + target.label() + ": " + dst.error().describe());
+  std::vector<kafka::OffsetQuery> q;
+  for (const auto& [key, p] : read->progress)
+    q.push_back({{p.target_topic, p.partition}, kafka::OffsetSpec::latest});
+  if (q.empty()) return int64_t{0};
+  auto ends = dst->list_offsets(q);
+  if (!ends) return fail("read the end offsets on " + flow.target + ": " + ends.error().describe());
+  std::map<std::pair<std::string, int32_t>, int64_t> end;
+  for (const auto& e : *ends) {
+    if (!e.error) end[{e.tp.topic, e.tp.partition}] = e.offset;
+  }
+  int64_t recovered = 0;
+  std::vector<std::pair<std::string, std::string>> records;
+  for (auto& [key, p] : read->progress) {
+    auto e = end.find({p.target_topic, p.partition});
+    if (e == end.end() || e->second <= p.map.next_down()) continue;
+    auto t = state::extend_by_tail(source, target,
+                                   {.source_topic = p.source_topic,
+                                    .target_topic = p.target_topic,
+                                    .partition = p.partition,
+                                    .target_end = e->second},
+                                   p.map);
+    if (!t)
+      return fail("compare " + flow.target + ":" + p.target_topic + "[" + std::to_string(p.partition) +
+                  "] with the source: " + t.error().describe());
+    if (t->matched == 0) continue;
+    recovered += t->matched;
+    p.updated_at = utc_now();
+    records.emplace_back(key, state::to_json(p));
+  }
+  if (!records.empty()) {
+    if (auto w = state::write_keyed(target, state::kProgressTopic, records, "store the recovered progress");
+        !w)
+      return fail(w.error().describe());
+  }
+  return recovered;
+}
+
 }  // namespace
 
 CLI::App* add_failover(CLI::App& app, FailoverOptions& o) {
@@ -185,6 +233,20 @@ int run_failover(const FailoverOptions& o) {
     }
     lease = std::move(*l);
     std::cout << "  engine: stopped; the flow stays stopped until `mirror apply` resumes it\n";
+    kafka::ClientConfig quick = *source;
+    quick.timeout = std::min(source->timeout, std::chrono::milliseconds(10'000));
+    if (auto src = kafka::Admin::connect(quick); !src || !src->list_topics()) {
+      std::cout << "  progress: the source cannot be reached, so records the engine wrote after its last "
+                   "stored progress (if any) are not counted as mirrored\n";
+    } else if (auto n = recover_unstored_tails(flow, *source, *target); !n) {
+      std::cerr << cmd << ": " << n.error()
+                << "\nNothing was synced; the consumers' offsets are unchanged.\n";
+      return kExitError;
+    } else if (*n > 0) {
+      std::cout << "  progress: " << *n
+                << " record(s) the engine wrote after its last stored progress are copies of the next source "
+                   "records: stored as mirrored\n";
+    }
   }
   auto world = observe_world(flow, *source, *target);
   if (!world) {
@@ -225,9 +287,29 @@ int run_failover(const FailoverOptions& o) {
   std::vector<std::array<std::string, 7>> rows;
   rows.push_back({"GROUP", "PARTITION", o.back ? "ON " + flow.target : "ON " + flow.source,
                   "RESUME ON " + (o.back ? flow.source : flow.target), "UNMIRRORED", "RESULT", "NOTE"});
+  std::vector<std::string> inexact_groups;
   for (const auto& r : reports) {
     std::string result;
-    if (r.writes() && world->source_up) {
+    // Failback: a group goes back to the source only when every partition's position translates
+    // exactly; one that does not (beyond what was mirrored, before it, or the source group is ahead)
+    // is left alone, named and a failure, never "ready".
+    std::string inexact;
+    if (o.back) {
+      for (const auto& p : r.partitions) {
+        const bool exact = p.decision == planner::GroupDecision::write ||
+                           p.decision == planner::GroupDecision::in_sync ||
+                           p.decision == planner::GroupDecision::rewound;
+        if (!exact && r.status != planner::GroupStatus::skipped_active) {
+          inexact += (inexact.empty() ? "" : "; ") + planner::escape_text(tp(p.topic, p.partition)) + " " +
+                     planner::group_decision_name(p.decision) + ": " + planner::escape_text(p.detail);
+        }
+      }
+    }
+    if (!inexact.empty()) {
+      result = o.dry_run ? "WOULD NOT WRITE: not exact" : "NOT WRITTEN: not exact";
+      inexact_groups.push_back(planner::escape_text(r.group) + " (" + inexact + ")");
+      if (!o.dry_run) ++failed;
+    } else if (r.writes() && world->source_up) {
       if (o.dry_run) {
         result = "would write";
       } else if (!admin) {
@@ -292,6 +374,11 @@ int run_failover(const FailoverOptions& o) {
   if (reports.empty()) std::cout << "  (no consumer group of this flow has offsets on its mirrored topics)\n";
   if (lease) (void)lease->release();
   std::cout << "\n";
+  for (const auto& g : inexact_groups) {
+    std::cout << "Not translated exactly, " << (o.dry_run ? "would not be written: " : "nothing written: ")
+              << g << ". Decide it by hand (docs/failover.md); its consumers must not start on "
+              << flow.source << " before.\n";
+  }
   if (o.dry_run) {
     std::cout << "Dry run complete: nothing was changed.\n";
     return kExitOk;
@@ -303,6 +390,7 @@ int run_failover(const FailoverOptions& o) {
   if (written + ready > 0) std::cout << " Their consumers can start on " << where << " now.";
   if (failed) std::cout << " Fix the cause and run it again: it is safe to repeat.";
   std::cout << "\n";
+
   return failed ? kExitError : kExitOk;
 }
 

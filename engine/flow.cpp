@@ -1472,6 +1472,15 @@ std::optional<std::string> FlowRunner::failed_over_by(const kafka::ClientConfig&
          " (mirror failover): not replicating it. Run `mirror apply` for this flow to resume replication.";
 }
 
+// The engine's last report, written after its session ended (no lease needed: it is a status, not
+// progress). Best effort: `mirror status` shows the previous report when it cannot be written.
+void FlowRunner::write_final_status(const kafka::ClientConfig& target, const std::string& st,
+                                    const std::string& why) {
+  state::EngineStatus es{flow_, st, options_.owner, utc_now(), 0, 0, 0, why};
+  (void)state::write_keyed(target, state::kProgressTopic, {{state::status_key(flow_), state::to_json(es)}},
+                           "store the engine's last status");
+}
+
 // A holder on this host whose process is gone (kill -9, OOM) need not be waited for until its lease
 // expires: its owner names the host and pid ("user@host pid N").
 bool FlowRunner::take_over_dead_local_holder(const kafka::ClientConfig& target) {
@@ -1571,10 +1580,20 @@ void FlowRunner::run(std::stop_token stop) {
       set_state(FlowState::error, std::string("internal error: ") + e.what());
       log(std::string("internal error: ") + e.what() + "; restarting from the stored progress");
     } catch (const SessionError& e) {
+      // `mirror failover` ended the lease on purpose: not an error. Its last word goes to mirror status.
+      if (e.lost_lease) {
+        if (auto why = failed_over_by(target)) {
+          lease->abandon();
+          log(*why + ": stopped; records written after the last stored progress are counted by the failover");
+          write_final_status(target, "stopped", *why);
+          set_state(FlowState::stopped);
+          return;
+        }
+      }
       metrics_.errors.with({{"flow", flow_}, {"kind", e.lost_lease ? "lost_lease" : "replication"}})->inc();
       set_state(FlowState::error, e.message);
       log("error: " + e.message +
-          (e.lost_lease ? "; another engine took over, this one waits as a standby"
+          (e.lost_lease ? "; this engine waits as a standby and takes the flow again once its lease is free"
                         : "; restarting from the stored progress in " +
                               std::to_string(backoff.count() / 1000) + " s"));
       if (e.lost_lease) {

@@ -91,6 +91,7 @@ class FlowRunner {
   void set_state(FlowState s, std::string error = "");
   std::optional<std::string> failed_over_by(const kafka::ClientConfig& target);
   bool take_over_dead_local_holder(const kafka::ClientConfig& target);
+  void write_final_status(const kafka::ClientConfig& target, const std::string& st, const std::string& why);
 
   std::shared_ptr<const spec::Spec> spec_;
   std::string flow_;

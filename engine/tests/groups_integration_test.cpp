@@ -6,10 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "engine/tests/e2e.h"
 #include "offsets/mm2_format.h"
@@ -53,6 +55,35 @@ class GroupsE2E : public EngineE2E {
     auto engine = run(spec_, "copy");
     ASSERT_TRUE(wait_caught_up(prefix_, topic, partitions, 120s)) << engine->output();
     ASSERT_EQ(engine->stop(SIGTERM, 20s), 0) << engine->output();
+  }
+
+  // Reads with group `g` on `c` until `limit` records or 5 s without one, counting each key in `seen`
+  // (keys "old" are not counted); commits what it read. Returns how many it read.
+  int consume_group(const kafka::ClientConfig& c, const std::string& g, const std::string& t, int limit,
+                    std::map<std::string, int>& seen) {
+    auto consumer = kafka::Consumer::create(c, {.group_id = g});
+    EXPECT_TRUE(consumer.ok()) << consumer.error().describe();
+    if (!consumer) return 0;
+    EXPECT_TRUE(consumer->subscribe({t}).ok());
+    std::map<int32_t, int64_t> next;
+    int n = 0;
+    auto idle_since = Clock::now();
+    while (n < limit && Clock::now() - idle_since < 5s) {
+      auto m = consumer->poll(100ms);
+      EXPECT_TRUE(m.ok()) << m.error().describe();
+      if (!m.ok() || !*m || (*m)->eof()) continue;
+      idle_since = Clock::now();
+      if ((*m)->key() != std::optional<std::string_view>("old")) ++seen[std::string(*(*m)->key())];
+      next[(*m)->partition()] = (*m)->offset() + 1;
+      ++n;
+    }
+    std::vector<kafka::TopicPartitionOffset> offs;
+    for (const auto& [p, o] : next) offs.push_back({t, p, o, ""});
+    if (!offs.empty()) {
+      EXPECT_TRUE(consumer->commit(offs).ok());
+    }
+    consumer->close();
+    return n;
   }
 
   void commit(const kafka::ClientConfig& c, const std::string& group, const std::string& topic,
@@ -417,30 +448,8 @@ TEST_F(GroupsE2E, FailoverAndFailbackWithARealConsumerSeeEveryRecordOnce) {
   ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 0}, {1, 0}}));
 
   std::map<std::string, int> seen;  // key -> times read
-  // Reads with group `g` on `c` until `limit` records or 5 s without one; commits what it read.
   auto consume = [&](const kafka::ClientConfig& c, const std::string& t, int limit) {
-    auto consumer = kafka::Consumer::create(c, {.group_id = g});
-    EXPECT_TRUE(consumer.ok()) << consumer.error().describe();
-    EXPECT_TRUE(consumer->subscribe({t}).ok());
-    std::map<int32_t, int64_t> next;
-    int n = 0;
-    auto idle_since = Clock::now();
-    while (n < limit && Clock::now() - idle_since < 5s) {
-      auto m = consumer->poll(100ms);
-      EXPECT_TRUE(m.ok()) << m.error().describe();
-      if (!m.ok() || !*m || (*m)->eof()) continue;
-      idle_since = Clock::now();
-      if ((*m)->key() != std::optional<std::string_view>("old")) ++seen[std::string(*(*m)->key())];
-      next[(*m)->partition()] = (*m)->offset() + 1;
-      ++n;
-    }
-    std::vector<kafka::TopicPartitionOffset> offs;
-    for (const auto& [p, o] : next) offs.push_back({t, p, o, ""});
-    if (!offs.empty()) {
-      EXPECT_TRUE(consumer->commit(offs).ok());
-    }
-    consumer->close();
-    return n;
+    return consume_group(c, g, t, limit, seen);
   };
   EXPECT_EQ(consume(kA, topic, 250), 250);
   ASSERT_TRUE(wait_caught_up(prefix_, topic, 2, 60s)) << engine->output();
@@ -471,6 +480,77 @@ TEST_F(GroupsE2E, FailoverAndFailbackWithARealConsumerSeeEveryRecordOnce) {
   for (int i = 0; i < 600; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
   for (int i = 1000; i < 1040; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
   EXPECT_EQ(seen.size(), 640u);
+}
+
+// Issue #22: a failover while producers still write to A and the engine is copying (a real incident).
+// The engine's records after its last stored progress count as mirrored (found by comparing records),
+// so the group resumes on B exactly, fails back to A exactly, and re-applying leaves no duplicate on B.
+TEST_F(GroupsE2E, FailoverWhileRecordsFlowIsExactBothWaysAndDuplicatesNothing) {
+  const std::string topic = prefix_ + ".live";
+  create_topic(topic, 2);
+  spec_ = write_spec();
+  ASSERT_NO_FATAL_FAILURE(apply(spec_));
+  const std::string g = prefix_ + "-app";
+  // A steady producer on A, about 2,000 records/s, keys 0, 1, 2, ... alternating between the partitions.
+  std::atomic<bool> stop{false};
+  std::atomic<int> produced{0};
+  std::thread writer([&] {
+    auto p = kafka::Producer::create(kA, {}, [](const kafka::Delivery&) {});
+    if (!p) return;
+    while (!stop) {
+      for (int i = 0; i < 20; ++i) {
+        const int n = produced;
+        if (p->send({.topic = topic,
+                     .partition = n % 2,
+                     .key = std::to_string(n),
+                     .value = std::string(100, 'v')})
+                .ok())
+          ++produced;
+      }
+      p->poll(0ms);
+      std::this_thread::sleep_for(10ms);
+    }
+    (void)p->flush();
+  });
+  auto engine = run(spec_, "run", {"--group-sync-interval", "1"});
+  std::map<std::string, int> seen;
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 0}, {1, 0}}));  // the group starts at the beginning
+  std::this_thread::sleep_for(5s);  // copying is under way (about 10,000 records on A by now)
+  EXPECT_EQ(consume_group(kA, g, topic, 3000, seen), 3000);
+  std::this_thread::sleep_for(2s);  // the group's offsets are synced to B (every second)
+
+  Proc fo({"failover", "-c", spec_, "--flow", prefix_}, dir_ / "failover.log");
+  ASSERT_EQ(fo.stop(0, 180s), 0) << fo.output();
+  std::cout << fo.output();
+  EXPECT_NE(fo.output().find("Failover complete"), std::string::npos) << fo.output();
+  // The engine stops for the failover without an error and leaves a last report saying why.
+  EXPECT_EQ(engine->stop(0, 60s), 0) << engine->output();
+  EXPECT_NE(engine->output().find("failed over by"), std::string::npos) << engine->output();
+  EXPECT_EQ(engine->output().find("error:"), std::string::npos) << engine->output();
+  std::this_thread::sleep_for(1s);
+  stop = true;
+  writer.join();
+  const int total = produced;
+
+  // On B: every record the group had not read on A, once; nothing twice.
+  const int on_b = consume_group(kB, g, "A." + topic, 1'000'000, seen);
+  std::cout << "produced " << total << ", read on A 3000, then on B " << on_b << "\n";
+  for (const auto& [k, n] : seen) EXPECT_EQ(n, 1) << "record " << k << " read " << n << " times";
+  // Back to A: exact, and the records B never got are read there, once.
+  Proc fb({"failback", "-c", spec_, "--flow", prefix_}, dir_ / "failback.log");
+  ASSERT_EQ(fb.stop(0, 180s), 0) << fb.output();
+  std::cout << fb.output();
+  EXPECT_NE(fb.output().find("Failback complete: 1 group(s) ready on A"), std::string::npos) << fb.output();
+  consume_group(kA, g, topic, 1'000'000, seen);
+  for (int i = 0; i < total; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
+  EXPECT_EQ(seen.size(), static_cast<size_t>(total));
+
+  // Mirroring again: B ends with every record of A once.
+  ASSERT_NO_FATAL_FAILURE(apply(spec_));
+  auto again = run(spec_, "again");
+  ASSERT_TRUE(wait_caught_up(prefix_, topic, 2, 120s)) << again->output();
+  EXPECT_EQ(again->stop(SIGTERM, 30s), 0) << again->output();
+  EXPECT_EQ(check_complete(topic, 2, kafka::Isolation::read_uncommitted), 0) << "records on B twice";
 }
 
 // The failover paths an outage takes: a flow never applied, a source that cannot be reached during the
