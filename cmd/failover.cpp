@@ -176,6 +176,26 @@ Result<int64_t, std::string> recover_unstored_tails(const spec::Flow& flow, cons
   return recovered;
 }
 
+// Records in the flow's applied record on the target which groups a failover (or failback) made ready,
+// and, for a failback, when and by whom: `mirror status` shows them.
+Result<void, std::string> record_switch(const spec::Flow& flow, const kafka::ClientConfig& target, bool back,
+                                        const std::vector<std::string>& groups) {
+  auto applied = state::read_applied(target);
+  if (!applied) return fail(applied.error().describe());
+  auto it = applied->find(flow.name);
+  if (it == applied->end()) return {};  // never applied: nothing to record it in
+  state::AppliedRecord r = it->second;
+  if (back) {
+    r.failed_back_at = utc_now();
+    r.failed_back_by = user_at_host();
+    r.failed_back_groups = groups;
+  } else {
+    r.failed_over_groups = groups;
+  }
+  if (auto w = state::write_applied(target, {r}); !w) return fail(w.error().describe());
+  return {};
+}
+
 }  // namespace
 
 CLI::App* add_failover(CLI::App& app, FailoverOptions& o) {
@@ -287,7 +307,7 @@ int run_failover(const FailoverOptions& o) {
   std::vector<std::array<std::string, 7>> rows;
   rows.push_back({"GROUP", "PARTITION", o.back ? "ON " + flow.target : "ON " + flow.source,
                   "RESUME ON " + (o.back ? flow.source : flow.target), "UNMIRRORED", "RESULT", "NOTE"});
-  std::vector<std::string> inexact_groups;
+  std::vector<std::string> inexact_groups, ready_groups;
   for (const auto& r : reports) {
     std::string result;
     // Failback: a group goes back to the source only when every partition's position translates
@@ -324,6 +344,7 @@ int run_failover(const FailoverOptions& o) {
         const auto res = apply::write_group_offsets(*admin, write_to, w);
         result = res.written ? "written" : (res.skipped ? "SKIPPED: " : "FAILED: ") + res.message;
         (res.written ? written : res.skipped ? skipped : failed) += 1;
+        if (res.written) ready_groups.push_back(r.group);
       }
     } else if (r.status == planner::GroupStatus::skipped_active) {
       result = "SKIPPED: " + r.reason;
@@ -331,6 +352,7 @@ int run_failover(const FailoverOptions& o) {
     } else {
       result = "ready (already in sync)";
       ++ready;
+      ready_groups.push_back(r.group);
     }
     bool first = true;
     for (const auto& p : r.partitions) {
@@ -390,7 +412,11 @@ int run_failover(const FailoverOptions& o) {
   if (written + ready > 0) std::cout << " Their consumers can start on " << where << " now.";
   if (failed) std::cout << " Fix the cause and run it again: it is safe to repeat.";
   std::cout << "\n";
-
+  // `mirror status` shows the switch: when, by whom, which groups.
+  if (auto r = record_switch(flow, *target, o.back, ready_groups); !r) {
+    std::cerr << cmd << ": warning: could not record the " << (o.back ? "failback" : "failover") << " on "
+              << flow.target << " for mirror status: " << r.error() << "\n";
+  }
   return failed ? kExitError : kExitOk;
 }
 

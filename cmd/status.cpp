@@ -111,6 +111,15 @@ int run_status(const StatusOptions& o) {
       }
       applied["policy_overrides"] = overrides;
     }
+    // A switch of the flow's consumers (mirror failover / failback), from the applied record.
+    Json failed_over = nullptr, failed_back = nullptr;
+    if (auto it = records.find(f.name); it != records.end()) {
+      const auto& r = it->second;
+      if (!r.failed_over_at.empty())
+        failed_over = {{"at", r.failed_over_at}, {"by", r.failed_over_by}, {"groups", r.failed_over_groups}};
+      if (!r.failed_back_at.empty())
+        failed_back = {{"at", r.failed_back_at}, {"by", r.failed_back_by}, {"groups", r.failed_back_groups}};
+    }
     Json topics = Json::array();
     int64_t total = 0, skipped = 0;
     for (const auto& [name, t] : src.topics) {
@@ -195,9 +204,19 @@ int run_status(const StatusOptions& o) {
                         {"partitions_before_mirroring", before_start},
                         {"partitions", parts}});
     }
+    // The flow's state in one word: a switch outranks what the engine last reported (an engine killed
+    // before a failover never reported it).
+    std::string flow_state = !failed_back.is_null()   ? "failed_back"
+                             : !failed_over.is_null() ? "failed_over"
+                             : !eng.is_null()         ? eng["state"].get<std::string>()
+                             : applied.is_null()      ? "not_applied"
+                                                      : "never_ran";
     flows.push_back({{"flow", f.name},
                      {"source", f.source},
                      {"target", f.target},
+                     {"state", flow_state},
+                     {"failed_over", failed_over},
+                     {"failed_back", failed_back},
                      {"applied", applied},
                      {"engine", eng},
                      {"lag", total},
@@ -229,6 +248,31 @@ int run_status(const StatusOptions& o) {
         std::cout << "            policy override: " << shown(ov["rule"])
                   << " (reason: " << shown(ov["reason"]) << ")\n";
       }
+    }
+    auto groups_of = [](const Json& sw) {
+      std::string out;
+      for (const auto& g : sw["groups"]) out += (out.empty() ? "" : ", ") + shown(g);
+      return out.empty() ? std::string("none") : out;
+    };
+    if (!f["failed_over"].is_null()) {
+      const Json& fo = f["failed_over"];
+      const bool back = !f["failed_back"].is_null();
+      if (back) {
+        const Json& fb = f["failed_back"];
+        std::cout << "  state:    FAILED BACK " << shown(fb["at"]) << " by " << shown(fb["by"])
+                  << " (groups ready on " << shown(f["source"]) << ": " << groups_of(fb)
+                  << ")\n            after a failover ";
+      } else {
+        std::cout << "  state:    FAILED OVER ";
+      }
+      std::cout << shown(fo["at"]) << " by " << shown(fo["by"]) << " (groups ready on " << shown(f["target"])
+                << ": " << groups_of(fo) << ")\n            not replicated until mirror apply resumes it\n";
+    } else if (!f["failed_back"].is_null()) {
+      const Json& fb = f["failed_back"];
+      std::cout << "  state:    FAILED BACK " << shown(fb["at"]) << " by " << shown(fb["by"])
+                << " (groups ready on " << shown(f["source"]) << ": " << groups_of(fb) << ")\n";
+    } else {
+      std::cout << "  state:    " << shown(f["state"]) << "\n";
     }
     if (f["engine"].is_null()) {
       std::cout << "  engine:   never ran (start it with mirror run, or mirror apply without --detach)\n";

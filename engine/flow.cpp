@@ -1070,6 +1070,7 @@ struct FlowRunner::Session {
   }
 
   void write_status(const std::string& st, double rate, int64_t lag) {
+    runner.last_copied_ = copied;
     EngineStatus es{flow.name, st, runner.options_.owner, utc_now(), copied, rate, lag, runner.last_error()};
     for (const auto& [tp, pz] : runner.paused_) {
       es.paused.push_back({tp.first, tp.second, pz.reason, pz.error.describe(), pz.since});
@@ -1476,7 +1477,7 @@ std::optional<std::string> FlowRunner::failed_over_by(const kafka::ClientConfig&
 // progress). Best effort: `mirror status` shows the previous report when it cannot be written.
 void FlowRunner::write_final_status(const kafka::ClientConfig& target, const std::string& st,
                                     const std::string& why) {
-  state::EngineStatus es{flow_, st, options_.owner, utc_now(), 0, 0, 0, why};
+  state::EngineStatus es{flow_, st, options_.owner, utc_now(), last_copied_, 0, 0, why};
   (void)state::write_keyed(target, state::kProgressTopic, {{state::status_key(flow_), state::to_json(es)}},
                            "store the engine's last status");
 }

@@ -92,6 +92,7 @@ class FlowRunner {
   std::optional<std::string> failed_over_by(const kafka::ClientConfig& target);
   bool take_over_dead_local_holder(const kafka::ClientConfig& target);
   void write_final_status(const kafka::ClientConfig& target, const std::string& st, const std::string& why);
+  uint64_t last_copied_ = 0;  // records copied by this process, as its last status report said
 
   std::shared_ptr<const spec::Spec> spec_;
   std::string flow_;

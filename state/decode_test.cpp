@@ -45,6 +45,31 @@ TEST(AppliedRecordDecoding, RoundTripsAndIsStrict) {
   EXPECT_EQ(back->managed_acls, r.managed_acls);
   EXPECT_EQ(back->policy_overrides, r.policy_overrides);
   EXPECT_EQ(back->failed_over_by, "ops@laptop");
+  EXPECT_TRUE(back->failed_over_groups.empty());
+  EXPECT_TRUE(back->failed_back_at.empty());
+
+  // The switches with their groups (issue #22); a failed_over of a mirror before it has no groups.
+  r.failed_over_groups = {"billing", "search"};
+  r.failed_back_at = "2026-11-27T00:00:00Z";
+  r.failed_back_by = "ops@desk";
+  r.failed_back_groups = {"billing"};
+  back = from_json(to_json(r), &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->failed_over_groups, r.failed_over_groups);
+  EXPECT_EQ(back->failed_back_at, r.failed_back_at);
+  EXPECT_EQ(back->failed_back_by, "ops@desk");
+  EXPECT_EQ(back->failed_back_groups, r.failed_back_groups);
+  std::string old_switch = to_json(applied("f", "r"));
+  old_switch.insert(old_switch.size() - 1,
+                    R"(,"failed_over":{"at":"2026-11-26T00:00:00Z","by":"ops@laptop"})");
+  back = from_json(old_switch, &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->failed_over_by, "ops@laptop");
+  EXPECT_TRUE(back->failed_over_groups.empty());
+  std::string bad_groups = to_json(applied("f", "r"));
+  bad_groups.insert(bad_groups.size() - 1, R"(,"failed_back":{"at":"t","by":"b","groups":[1]})");
+  EXPECT_FALSE(from_json(bad_groups, &why));
+  EXPECT_EQ(why, "failed_back: field groups holds something else than strings");
 
   // No silent defaults: each required field missing, or of another type, is refused with its name.
   const std::string ok = to_json(applied("f", "r"));

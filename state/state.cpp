@@ -33,7 +33,12 @@ std::string to_json(const AppliedRecord& r) {
            {"applied_by", r.applied_by},
            {"mirror_version", r.mirror_version},
            {"managed", {{"topics", r.managed_topics}, {"acls", acls}}}});
-  if (!r.failed_over_at.empty()) j["failed_over"] = {{"at", r.failed_over_at}, {"by", r.failed_over_by}};
+  if (!r.failed_over_at.empty()) {
+    j["failed_over"] = {{"at", r.failed_over_at}, {"by", r.failed_over_by}, {"groups", r.failed_over_groups}};
+  }
+  if (!r.failed_back_at.empty()) {
+    j["failed_back"] = {{"at", r.failed_back_at}, {"by", r.failed_back_by}, {"groups", r.failed_back_groups}};
+  }
   if (!r.policy_overrides.empty()) {
     Json overrides = Json::array();
     for (const auto& o : r.policy_overrides) {
@@ -100,13 +105,21 @@ std::optional<AppliedRecord> from_json(std::string_view text, std::string* why) 
     r.managed_acls.push_back(std::move(acl));
   }
   // Optional by the format (docs/state.md): absent when not failed over, or without overrides.
-  if (j->contains("failed_over")) {
-    const auto* f = record::object(*j, "failed_over", reason);
-    if (!f || !get(*f, "at", r.failed_over_at, reason) || !get(*f, "by", r.failed_over_by, reason)) {
-      if (f) reason = "failed_over: " + reason;
-      return bad();
+  // A switch: {"at", "by", "groups" (optional: absent in records of mirror before issue #22)}.
+  auto read_switch = [&](const char* key, std::string& at, std::string& by,
+                         std::vector<std::string>& groups) {
+    if (!j->contains(key)) return true;
+    const auto* f = record::object(*j, key, reason);
+    if (!f || !get(*f, "at", at, reason) || !get(*f, "by", by, reason) ||
+        (f->contains("groups") && !get(*f, "groups", groups, reason))) {
+      if (f) reason = std::string(key) + ": " + reason;
+      return false;
     }
-  }
+    return true;
+  };
+  if (!read_switch("failed_over", r.failed_over_at, r.failed_over_by, r.failed_over_groups) ||
+      !read_switch("failed_back", r.failed_back_at, r.failed_back_by, r.failed_back_groups))
+    return bad();
   if (j->contains("policy_overrides")) {
     const auto* overrides = record::array(*j, "policy_overrides", reason);
     if (!overrides) return bad();

@@ -45,6 +45,12 @@ struct AppliedRecord {
   // Set by `mirror failover`: engines do not replicate the flow until an apply resumes it.
   std::string failed_over_at;  // UTC; "" when not failed over
   std::string failed_over_by;
+  std::vector<std::string> failed_over_groups;  // the groups it made ready on the target (absent before #22)
+  // Set by `mirror failback` (a failed-over flow whose consumers went back to the source); cleared, like
+  // failed_over, by the apply that resumes the flow.
+  std::string failed_back_at;  // UTC; "" when not failed back
+  std::string failed_back_by;
+  std::vector<std::string> failed_back_groups;  // the groups it made ready on the source
   // The policy overrides the apply that recorded this revision used (empty: none).
   std::vector<PolicyOverride> policy_overrides;
 };

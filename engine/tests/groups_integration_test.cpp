@@ -86,6 +86,8 @@ class GroupsE2E : public EngineE2E {
     return n;
   }
 
+  void failover_while_records_flow(bool kill_engine_first);
+
   void commit(const kafka::ClientConfig& c, const std::string& group, const std::string& topic,
               std::map<int32_t, int64_t> offsets) {
     auto a = admin(c);
@@ -482,10 +484,12 @@ TEST_F(GroupsE2E, FailoverAndFailbackWithARealConsumerSeeEveryRecordOnce) {
   EXPECT_EQ(seen.size(), 640u);
 }
 
-// Issue #22: a failover while producers still write to A and the engine is copying (a real incident).
-// The engine's records after its last stored progress count as mirrored (found by comparing records),
-// so the group resumes on B exactly, fails back to A exactly, and re-applying leaves no duplicate on B.
-TEST_F(GroupsE2E, FailoverWhileRecordsFlowIsExactBothWaysAndDuplicatesNothing) {
+// Issue #22: a failover while producers still write to A and the engine is copying (a real incident),
+// with the engine running (it stops for the failover) or killed with SIGKILL just before. The engine's
+// records after its last stored progress count as mirrored (found by comparing records), so the group
+// resumes on B exactly, fails back to A exactly, mirror status tells each step, and re-applying leaves no
+// duplicate on B.
+void GroupsE2E::failover_while_records_flow(bool kill_engine_first) {
   const std::string topic = prefix_ + ".live";
   create_topic(topic, 2);
   spec_ = write_spec();
@@ -512,21 +516,59 @@ TEST_F(GroupsE2E, FailoverWhileRecordsFlowIsExactBothWaysAndDuplicatesNothing) {
     }
     (void)p->flush();
   });
+  struct Join {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Join() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join{stop, writer};
   auto engine = run(spec_, "run", {"--group-sync-interval", "1"});
   std::map<std::string, int> seen;
   ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 0}, {1, 0}}));  // the group starts at the beginning
   std::this_thread::sleep_for(5s);  // copying is under way (about 10,000 records on A by now)
   EXPECT_EQ(consume_group(kA, g, topic, 3000, seen), 3000);
   std::this_thread::sleep_for(2s);  // the group's offsets are synced to B (every second)
+  if (kill_engine_first) {
+    EXPECT_EQ(engine->stop(SIGKILL, 10s), -1);
+  }
 
   Proc fo({"failover", "-c", spec_, "--flow", prefix_}, dir_ / "failover.log");
   ASSERT_EQ(fo.stop(0, 180s), 0) << fo.output();
   std::cout << fo.output();
-  EXPECT_NE(fo.output().find("Failover complete"), std::string::npos) << fo.output();
-  // The engine stops for the failover without an error and leaves a last report saying why.
-  EXPECT_EQ(engine->stop(0, 60s), 0) << engine->output();
-  EXPECT_NE(engine->output().find("failed over by"), std::string::npos) << engine->output();
-  EXPECT_EQ(engine->output().find("error:"), std::string::npos) << engine->output();
+  EXPECT_NE(fo.output().find("Failover complete: 1 group(s) ready on B"), std::string::npos) << fo.output();
+  if (!kill_engine_first) {
+    // The engine stops for the failover without an error and leaves a last report saying why.
+    EXPECT_EQ(engine->stop(0, 60s), 0) << engine->output();
+    EXPECT_NE(engine->output().find("failed over by"), std::string::npos) << engine->output();
+    EXPECT_EQ(engine->output().find("error:"), std::string::npos) << engine->output();
+  }
+  auto status = [&](const std::string& name) {
+    Proc st({"status", "-c", spec_, "--format", "json"}, dir_ / (name + ".log"));
+    EXPECT_EQ(st.stop(0, 120s), 0) << st.output();
+    const std::string out = st.output();
+    Json j = Json::parse(out.substr(out.find('{')), nullptr, false);
+    for (const auto& f : j["flows"]) {
+      if (f["flow"] == prefix_) return f;
+    }
+    ADD_FAILURE() << "no flow " << prefix_ << " in " << out;
+    return Json();
+  };
+  {
+    Proc text({"status", "-c", spec_}, dir_ / "status-failover-text.log");
+    ASSERT_EQ(text.stop(0, 120s), 0) << text.output();
+    EXPECT_NE(text.output().find("state:    FAILED OVER "), std::string::npos) << text.output();
+    EXPECT_NE(text.output().find("(groups ready on B: " + g + ")"), std::string::npos) << text.output();
+  }
+  const Json after_failover = status("status-failover");
+  EXPECT_EQ(after_failover["state"], "failed_over") << after_failover.dump();
+  EXPECT_EQ(after_failover["failed_over"]["groups"], Json::array({g})) << after_failover.dump();
+  if (!kill_engine_first) {
+    EXPECT_EQ(after_failover["engine"]["state"], "stopped") << after_failover.dump();
+    EXPECT_NE(after_failover["engine"]["last_error"].get<std::string>().find("failed over by"),
+              std::string::npos);
+  }
   std::this_thread::sleep_for(1s);
   stop = true;
   writer.join();
@@ -541,16 +583,60 @@ TEST_F(GroupsE2E, FailoverWhileRecordsFlowIsExactBothWaysAndDuplicatesNothing) {
   ASSERT_EQ(fb.stop(0, 180s), 0) << fb.output();
   std::cout << fb.output();
   EXPECT_NE(fb.output().find("Failback complete: 1 group(s) ready on A"), std::string::npos) << fb.output();
+  {
+    Proc text({"status", "-c", spec_}, dir_ / "status-failback-text.log");
+    ASSERT_EQ(text.stop(0, 120s), 0) << text.output();
+    EXPECT_NE(text.output().find("state:    FAILED BACK "), std::string::npos) << text.output();
+    std::cout << text.output();
+  }
+  const Json after_failback = status("status-failback");
+  EXPECT_EQ(after_failback["state"], "failed_back") << after_failback.dump();
+  EXPECT_EQ(after_failback["failed_back"]["groups"], Json::array({g})) << after_failback.dump();
   consume_group(kA, g, topic, 1'000'000, seen);
   for (int i = 0; i < total; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
   EXPECT_EQ(seen.size(), static_cast<size_t>(total));
 
-  // Mirroring again: B ends with every record of A once.
+  // Mirroring again: B ends with every record of A once, and the switch is history.
   ASSERT_NO_FATAL_FAILURE(apply(spec_));
   auto again = run(spec_, "again");
   ASSERT_TRUE(wait_caught_up(prefix_, topic, 2, 120s)) << again->output();
+  EXPECT_TRUE(status("status-resumed")["failed_over"].is_null());
   EXPECT_EQ(again->stop(SIGTERM, 30s), 0) << again->output();
   EXPECT_EQ(check_complete(topic, 2, kafka::Isolation::read_uncommitted), 0) << "records on B twice";
+}
+
+TEST_F(GroupsE2E, FailoverWhileRecordsFlowIsExactBothWaysAndDuplicatesNothing) {
+  failover_while_records_flow(false);
+}
+TEST_F(GroupsE2E, FailoverRightAfterTheEngineWasKilledIsExactToo) { failover_while_records_flow(true); }
+
+// A group that read records on B that are no copies (produced on B directly after the failover) cannot
+// be translated back exactly: failback writes nothing for it, names it and exits 1.
+TEST_F(GroupsE2E, FailbackOfAGroupBeyondWhatWasMirroredFailsAndSaysWhy) {
+  const std::string topic = prefix_ + ".orders";
+  ASSERT_NO_FATAL_FAILURE(mirror_topic(topic, 1, 50));
+  const std::string g = prefix_ + "-app";
+  ASSERT_NO_FATAL_FAILURE(commit(kA, g, topic, {{0, 20}}));
+  Proc fo({"failover", "-c", spec_, "--flow", prefix_}, dir_ / "failover.log");
+  ASSERT_EQ(fo.stop(0, 180s), 0) << fo.output();
+  // Producers moved to B and wrote there; the group read everything on B.
+  std::vector<int32_t> parts;
+  auto p = kafka::Producer::create(kB, {}, [](const kafka::Delivery&) {});
+  ASSERT_TRUE(p.ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(p->send({.topic = "A." + topic, .partition = 0, .key = "b", .value = "b"}).ok());
+  ASSERT_TRUE(p->flush().ok());
+  ASSERT_NO_FATAL_FAILURE(commit(kB, g, "A." + topic, {{0, 55}}));
+
+  Proc fb({"failback", "-c", spec_, "--flow", prefix_}, dir_ / "failback.log");
+  EXPECT_EQ(fb.stop(0, 180s), 1) << fb.output();
+  const std::string out = fb.output();
+  EXPECT_NE(out.find("Not translated exactly, nothing written: " + g + " (A." + topic + "[0] not_yet"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Failback incomplete: 0 group(s) ready on A"), std::string::npos) << out;
+  EXPECT_EQ(out.find("ready (already in sync)"), std::string::npos) << out;
+  EXPECT_EQ(committed(kA, g), (std::map<int32_t, int64_t>{{0, 20}})) << "the group on A is unchanged";
 }
 
 // The failover paths an outage takes: a flow never applied, a source that cannot be reached during the
