@@ -150,7 +150,7 @@ Result<int64_t, std::string> recover_unstored_tails(const spec::Flow& flow, cons
     if (!e.error) end[{e.tp.topic, e.tp.partition}] = e.offset;
   }
   int64_t recovered = 0;
-  std::vector<std::pair<std::string, std::string>> records;
+  state::KeyedRecords records;
   for (auto& [key, p] : read->progress) {
     auto e = end.find({p.target_topic, p.partition});
     if (e == end.end() || e->second <= p.map.next_down()) continue;

@@ -443,7 +443,7 @@ kafka::Result<void> store_resume_points(const kafka::ClientConfig& target, const
                         kafka::Errc::already_exists));
     }
   }
-  std::vector<std::pair<std::string, std::string>> records;
+  KeyedRecords records;
   for (const auto& p : points) {
     if (p.next_down < 0) continue;  // no target partition: the engine starts it like a new one
     PartitionProgress pp;

@@ -367,8 +367,7 @@ kafka::Result<LatestRead> read_latest_checked(const kafka::ClientConfig& target,
 }
 
 kafka::Result<void> write_keyed(const kafka::ClientConfig& target, const std::string& topic,
-                                const std::vector<std::pair<std::string, std::string>>& records,
-                                const std::string& operation) {
+                                const KeyedRecords& records, const std::string& operation) {
   std::optional<kafka::Error> failed;
   size_t acked = 0;
   auto producer = kafka::Producer::create(target, {}, [&](const kafka::Delivery& d) {

@@ -118,11 +118,12 @@ kafka::Result<std::map<std::string, std::string>> read_latest(const kafka::Clien
 // The progress topic's records under `prefix`, decoded, with the records it skipped. Never fails on an
 // unreadable record.
 kafka::Result<ProgressRead> read_progress(const kafka::ClientConfig& target, std::string_view prefix);
-// Writes (key, value) records to partition 0 of `topic` and waits until the broker acknowledged every
-// one; `operation` names the step in errors ("record the applied revision").
+// (key, value) records of a compacted topic; a value nullopt is a tombstone (removes the key).
+using KeyedRecords = std::vector<std::pair<std::string, std::optional<std::string>>>;
+// Writes them to partition 0 of `topic` and waits until the broker acknowledged every one; `operation`
+// names the step in errors ("record the applied revision").
 kafka::Result<void> write_keyed(const kafka::ClientConfig& target, const std::string& topic,
-                                const std::vector<std::pair<std::string, std::string>>& records,
-                                const std::string& operation);
+                                const KeyedRecords& records, const std::string& operation);
 // The same for any compacted topic (partition 0), e.g. <source>.checkpoints.internal (records of the
 // progress topic are checked as above; of other topics, not).
 kafka::Result<std::map<std::string, std::string>> read_latest_of(const kafka::ClientConfig& target,

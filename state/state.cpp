@@ -239,37 +239,15 @@ kafka::Result<std::map<std::string, AppliedRecord>> read_applied(const kafka::Cl
 
 kafka::Result<void> write_applied(const kafka::ClientConfig& target,
                                   const std::vector<AppliedRecord>& records) {
-  std::vector<std::pair<std::string, std::string>> keyed;
+  KeyedRecords keyed;
   for (const auto& r : records) keyed.emplace_back(std::string(kFlowPrefix) + r.flow, to_json(r));
   return write_keyed(target, kTopic, keyed, "record the applied revision");
 }
 
 kafka::Result<void> forget_applied(const kafka::ClientConfig& target, const std::vector<std::string>& flows) {
-  std::optional<kafka::Error> failed;
-  size_t acked = 0;
-  auto producer = kafka::Producer::create(target, {}, [&](const kafka::Delivery& d) {
-    if (d.error && !failed) failed = d.error;
-    if (!d.error) ++acked;
-  });
-  if (!producer) return fail(std::move(producer).error());
-  for (const auto& flow : flows) {
-    const std::string key = std::string(kFlowPrefix) + flow;
-    if (auto sent = producer->send({.topic = kTopic, .partition = 0, .key = key, .value = std::nullopt});
-        !sent)
-      return fail(sent.error());
-  }
-  if (auto f = producer->flush(); !f) return fail(f.error());
-  if (failed) return fail(*failed);
-  if (acked != flows.size()) {
-    kafka::Error e;
-    e.code = kafka::Errc::other;
-    e.operation = "forget a retired flow";
-    e.cluster = target.label();
-    e.message = "only " + std::to_string(acked) + " of " + std::to_string(flows.size()) +
-                " tombstones were acknowledged";
-    return fail(std::move(e));
-  }
-  return {};
+  KeyedRecords tombstones;
+  for (const auto& flow : flows) tombstones.emplace_back(std::string(kFlowPrefix) + flow, std::nullopt);
+  return write_keyed(target, kTopic, tombstones, "forget a retired flow");
 }
 
 void merge_into(const std::map<std::string, AppliedRecord>& records, planner::ClusterState& st) {

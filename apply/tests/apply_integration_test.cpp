@@ -199,6 +199,52 @@ TEST_F(ApplyE2E, TwoSpecsSharingATargetLeaveEachOthersFlowsAlone) {
   }
 }
 
+// A named spec drops a flow and retires it (docs/spec.md, "Ownership"): with --allow-delete the plan
+// retires the flow and deletes the topic it created; apply forgets its record and deletes the topic; the
+// other flow of the spec stays.
+TEST_F(ApplyE2E, RetiredFlowIsForgottenAndItsTopicDeleted) {
+  const std::string name = prefix_ + "-spec";
+  const std::string head = "version: 1\nname: " + name +
+                           "\nclusters:\n  A: {bootstrap: \"127.0.0.1:19092\"}\n"
+                           "  B: {bootstrap: \"127.0.0.1:29092\"}\nflows:\n";
+  auto flow = [&](const std::string& role) {
+    return "  - name: " + prefix_ + "-" + role +
+           "\n    source: A\n    target: B\n    replication_factor: 1\n" + "    topics: {include: [\"" +
+           prefix_ + "\\\\." + role + "\"]}\n";
+  };
+  const std::string both = (dir_ / "both.yaml").string(), retired = (dir_ / "retired.yaml").string();
+  std::ofstream(both) << head << flow("orders") << flow("payments");
+  std::ofstream(retired) << head << flow("orders") << "retire:\n  - {flow: " << prefix_ << "-payments}\n";
+  CliRun first = run("apply -c " + both + " --auto-approve --lock-timeout 120");
+  ASSERT_EQ(first.code, 0) << first.out;
+  const kafka::ClientConfig b{.alias = "B", .bootstrap = "127.0.0.1:29092"};
+  auto applied = state::read_applied(b);
+  ASSERT_TRUE(applied.ok()) << applied.error().describe();
+  ASSERT_TRUE(applied->count(prefix_ + "-payments"));
+
+  CliRun keep = run("plan -c " + retired);
+  EXPECT_NE(keep.out.find("retire_flow"), std::string::npos) << keep.out;
+  CliRun plan = run("plan -c " + retired + " --allow-delete --out " + plan_file());
+  ASSERT_EQ(plan.code, 0) << plan.out;
+  EXPECT_NE(plan.out.find("A." + prefix_ + ".payments"), std::string::npos) << plan.out;
+  CliRun apply = run("apply -c " + retired + " " + plan_file() + " --lock-timeout 120");
+  ASSERT_EQ(apply.code, 0) << apply.out;
+
+  applied = state::read_applied(b);
+  ASSERT_TRUE(applied.ok()) << applied.error().describe();
+  EXPECT_FALSE(applied->count(prefix_ + "-payments")) << "the retired flow's record is forgotten";
+  EXPECT_TRUE(applied->count(prefix_ + "-orders"));
+  auto t = admin("B").list_topics();
+  ASSERT_TRUE(t.ok());
+  auto has = [&](const std::string& n) {
+    return std::any_of(t->begin(), t->end(), [&](auto& x) { return x.name == n; });
+  };
+  EXPECT_FALSE(has("A." + prefix_ + ".payments")) << apply.out;
+  EXPECT_TRUE(has("A." + prefix_ + ".orders"));
+  CliRun after = run("plan -c " + retired + " --allow-delete --detailed-exitcode");
+  EXPECT_EQ(after.code, 0) << after.out;  // converged: nothing left to retire or delete
+}
+
 // The spec's policies judge plan and apply alike: a soft-mandatory failure blocks (exit 3) until
 // overridden with a reason, which is recorded with the applied revision and in the audit trail; a
 // hard-mandatory one can't be overridden. docs/policies.md.

@@ -153,14 +153,7 @@ class Faults : public EngineE2E {
               << std::chrono::duration<double>(fault_end - fault_start).count() << " s\n";
 
     // Recovery: the stored progress covers what the source held when the fault ended (hang guard 180 s).
-    double recovery_s = -1;
-    while (Clock::now() - fault_end < 180s) {
-      if (covers(progress.now(), ends_at_fault_end)) {
-        recovery_s = std::chrono::duration<double>(Clock::now() - fault_end).count();
-        break;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
+    const double recovery_s = seconds_until_covered(progress, ends_at_fault_end, fault_end, 180s);
     EXPECT_GE(recovery_s, 0) << "the engine did not catch up within 180 s of the fault's end\n"
                              << engine->output();
 
@@ -169,10 +162,8 @@ class Faults : public EngineE2E {
     std::this_thread::sleep_until(std::max(Clock::now() + 3s, rate_window_end(fault_start, fault_end) + 1s));
     producer.stop();
     const auto final_ends = source_ends(topics, kPartitions);
-    const auto final_deadline = Clock::now() + 90s;
-    while (Clock::now() < final_deadline && !covers(progress.now(), final_ends))
-      std::this_thread::sleep_for(200ms);
-    EXPECT_TRUE(covers(progress.now(), final_ends)) << "not caught up 90 s after the producer stopped";
+    EXPECT_GE(seconds_until_covered(progress, final_ends, Clock::now(), 90s), 0)
+        << "not caught up 90 s after the producer stopped";
     EXPECT_EQ(engine->stop(SIGTERM, 30s), 0) << engine->output();
     const std::string out = engine->output();
 
@@ -460,23 +451,14 @@ TEST_F(Faults, TargetDiskFull) {
             << std::chrono::duration<double>(fault_end - fault_start).count() << " s\n";
 
   // Recovery: the stored progress covers what the source held when B was back (hang guard 180 s).
-  double recovery_s = -1;
-  while (Clock::now() - fault_end < 180s) {
-    if (covers(progress.now(), ends_at_fault_end)) {
-      recovery_s = std::chrono::duration<double>(Clock::now() - fault_end).count();
-      break;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
+  const double recovery_s = seconds_until_covered(progress, ends_at_fault_end, fault_end, 180s);
   EXPECT_GE(recovery_s, 0) << "the engine did not catch up within 180 s of B's return\n" << engine->output();
 
   std::this_thread::sleep_for(3s);
   producer.stop();
   const auto final_ends = source_ends(topics, kPartitions, src);
-  const auto final_deadline = Clock::now() + 90s;
-  while (Clock::now() < final_deadline && !covers(progress.now(), final_ends))
-    std::this_thread::sleep_for(200ms);
-  EXPECT_TRUE(covers(progress.now(), final_ends)) << "not caught up 90 s after the producer stopped";
+  EXPECT_GE(seconds_until_covered(progress, final_ends, Clock::now(), 90s), 0)
+      << "not caught up 90 s after the producer stopped";
   EXPECT_EQ(engine->stop(SIGTERM, 30s), 0) << engine->output();
   const std::string out = engine->output();
 

@@ -277,6 +277,17 @@ inline bool covers(const std::map<std::string, int64_t>& progress,
   return true;
 }
 
+// Seconds from `since` until the stored progress covers `ends` (the recovery time), or -1 when it does
+// not within `guard` of `since` (a hang guard, not a timed assertion).
+inline double seconds_until_covered(ProgressWatcher& progress, const std::map<std::string, int64_t>& ends,
+                                    Clock::time_point since, std::chrono::seconds guard) {
+  while (Clock::now() - since < guard) {
+    if (covers(progress.now(), ends)) return std::chrono::duration<double>(Clock::now() - since).count();
+    std::this_thread::sleep_for(100ms);
+  }
+  return -1;
+}
+
 struct Check {
   int64_t source = 0, lost = 0, duplicates = 0, healthy_duplicates = 0;
   bool in_order = true;
