@@ -97,6 +97,7 @@ int run_status(const StatusOptions& o) {
     if (auto it = records.find(f.name); it != records.end()) {
       const auto& r = it->second;
       applied = {{"revision", r.revision},
+                 {"owner", r.owner.empty() ? Json(nullptr) : Json(r.owner)},
                  {"current", r.revision == planner::flow_revision(f)},
                  {"spec_source", r.spec_source},
                  {"spec_commit", r.spec_commit.empty() ? Json(nullptr) : Json(r.spec_commit)},
@@ -242,6 +243,7 @@ int run_status(const StatusOptions& o) {
                 << shown(a["spec_source"])
                 << (a["spec_commit"].is_null() ? std::string()
                                                : " at " + shown(a["spec_commit"]).substr(0, 12))
+                << (a["owner"].is_null() ? std::string() : ", by spec " + shown(a["owner"]))
                 << "\n            manages " << a["managed_topics"].get<size_t>() << " topic(s), "
                 << a["managed_acls"].get<size_t>() << " ACL(s)\n";
       for (const auto& ov : a["policy_overrides"]) {

@@ -190,6 +190,12 @@ TEST_F(ApplyE2E, TwoSpecsSharingATargetLeaveEachOthersFlowsAlone) {
       EXPECT_NE(text.out.find(theirs + " (spec " + theirs + ")"), std::string::npos) << text.out;
     }
   }
+  // mirror status names the spec that applied each flow.
+  CliRun status = run("status " + orders);
+  EXPECT_EQ(status.code, 0) << status.out;
+  EXPECT_NE(status.out.find(", by spec " + prefix_ + "-orders"), std::string::npos) << status.out;
+  CliRun json = run("status " + orders + " --format json");
+  EXPECT_NE(json.out.find("\"owner\": \"" + prefix_ + "-orders\""), std::string::npos) << json.out;
   // Both topics are still there.
   auto t = admin("B").list_topics();
   ASSERT_TRUE(t.ok());
