@@ -496,12 +496,17 @@ void GroupsE2E::failover_while_records_flow(bool kill_engine_first) {
   ASSERT_NO_FATAL_FAILURE(apply(spec_));
   const std::string g = prefix_ + "-app";
   // A steady producer on A, about 2,000 records/s, keys 0, 1, 2, ... alternating between the partitions.
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, paused{false};
   std::atomic<int> produced{0};
   std::thread writer([&] {
     auto p = kafka::Producer::create(kA, {}, [](const kafka::Delivery&) {});
     if (!p) return;
     while (!stop) {
+      if (paused) {
+        (void)p->flush();
+        std::this_thread::sleep_for(10ms);
+        continue;
+      }
       for (int i = 0; i < 20; ++i) {
         const int n = produced;
         if (p->send({.topic = topic,
@@ -530,14 +535,29 @@ void GroupsE2E::failover_while_records_flow(bool kill_engine_first) {
   std::this_thread::sleep_for(5s);  // copying is under way (about 10,000 records on A by now)
   EXPECT_EQ(consume_group(kA, g, topic, 3000, seen), 3000);
   std::this_thread::sleep_for(2s);  // the group's offsets are synced to B (every second)
+  // Killed: A receives records for a second more, then the producers pause across the failover, so that
+  // the table's UNMIRRORED can be checked against what the group reads on A after the failback.
+  int produced_at_failover = 0;
   if (kill_engine_first) {
     EXPECT_EQ(engine->stop(SIGKILL, 10s), -1);
+    std::this_thread::sleep_for(1s);  // A receives records B never gets
+    paused = true;
+    std::this_thread::sleep_for(200ms);
+    produced_at_failover = produced;
   }
 
   Proc fo({"failover", "-c", spec_, "--flow", prefix_}, dir_ / "failover.log");
   ASSERT_EQ(fo.stop(0, 180s), 0) << fo.output();
   std::cout << fo.output();
   EXPECT_NE(fo.output().find("Failover complete: 1 group(s) ready on B"), std::string::npos) << fo.output();
+  paused = false;
+  int64_t unmirrored = 0;  // the table's UNMIRRORED, summed over the partitions
+  {
+    const std::string out = fo.output();
+    std::regex row(R"(\.live\[[01]\] +[0-9]+ +[0-9]+ +([0-9]+)(\s|$))");
+    for (std::sregex_iterator it(out.begin(), out.end(), row), end; it != end; ++it)
+      unmirrored += std::stoll((*it)[1]);
+  }
   if (!kill_engine_first) {
     // The engine stops for the failover without an error and leaves a last report saying why.
     EXPECT_EQ(engine->stop(0, 60s), 0) << engine->output();
@@ -592,7 +612,14 @@ void GroupsE2E::failover_while_records_flow(bool kill_engine_first) {
   const Json after_failback = status("status-failback");
   EXPECT_EQ(after_failback["state"], "failed_back") << after_failback.dump();
   EXPECT_EQ(after_failback["failed_back"]["groups"], Json::array({g})) << after_failback.dump();
-  consume_group(kA, g, topic, 1'000'000, seen);
+  const int on_a = consume_group(kA, g, topic, 1'000'000, seen);
+  if (kill_engine_first) {
+    // The failover's UNMIRRORED is exactly what B never got of what A held then: the group reads it on
+    // A after the failback, beside what was produced after the failover.
+    EXPECT_EQ(unmirrored, on_a - (total - produced_at_failover)) << fo.output();
+    std::cout << "UNMIRRORED at failover " << unmirrored << "; read on A after failback " << on_a
+              << ", of which " << total - produced_at_failover << " produced after the failover\n";
+  }
   for (int i = 0; i < total; ++i) EXPECT_EQ(seen[std::to_string(i)], 1) << "record " << i;
   EXPECT_EQ(seen.size(), static_cast<size_t>(total));
 
