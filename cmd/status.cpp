@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <iostream>
 
@@ -12,6 +13,7 @@
 #include "observe/observe.h"
 #include "planner/group_sync.h"
 #include "planner/plan.h"
+#include "state/lease.h"
 #include "state/progress.h"
 #include "state/state.h"
 
@@ -205,19 +207,41 @@ int run_status(const StatusOptions& o) {
                         {"partitions_before_mirroring", before_start},
                         {"partitions", parts}});
     }
+    // Who holds the flow's engine lease, and which engines wait for it (standbys), from the lease log
+    // (read only). A standby that has not tried for 30 s is gone.
+    Json holder = nullptr, standby = Json::array();
+    if (cfg && dst.topics.count(state::kEngineLeaseTopic)) {
+      if (auto v = state::read_lease_view(*cfg, "engine/" + f.name, state::kEngineLeaseTopic)) {
+        const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+        if (v->holder && v->holder->expires_ms > now_ms) {
+          holder = {{"owner", v->holder->owner},
+                    {"purpose", v->holder->purpose},
+                    {"since", state::format_utc(v->holder->since_ms)}};
+        }
+        for (const auto& w : v->waiting) {
+          if (now_ms - w.last_ms < 30'000 && (!v->holder || w.owner != v->holder->owner))
+            standby.push_back({{"owner", w.owner}, {"last_tried", state::format_utc(w.last_ms)}});
+        }
+      }
+    }
     // The flow's state in one word: a switch outranks what the engine last reported (an engine killed
-    // before a failover never reported it).
-    std::string flow_state = !failed_back.is_null()   ? "failed_back"
-                             : !failed_over.is_null() ? "failed_over"
-                             : !eng.is_null()         ? eng["state"].get<std::string>()
-                             : applied.is_null()      ? "not_applied"
-                                                      : "never_ran";
+    // before a failover never reported it); with no live holder, a waiting engine is a standby.
+    std::string flow_state = !failed_back.is_null()                 ? "failed_back"
+                             : !failed_over.is_null()               ? "failed_over"
+                             : holder.is_null() && !standby.empty() ? "standby"
+                             : !eng.is_null()                       ? eng["state"].get<std::string>()
+                             : applied.is_null()                    ? "not_applied"
+                                                                    : "never_ran";
     flows.push_back({{"flow", f.name},
                      {"source", f.source},
                      {"target", f.target},
                      {"state", flow_state},
                      {"failed_over", failed_over},
                      {"failed_back", failed_back},
+                     {"lease_holder", holder},
+                     {"standby", standby},
                      {"applied", applied},
                      {"engine", eng},
                      {"lag", total},
@@ -275,6 +299,12 @@ int run_status(const StatusOptions& o) {
                 << " (groups ready on " << shown(f["source"]) << ": " << groups_of(fb) << ")\n";
     } else {
       std::cout << "  state:    " << shown(f["state"]) << "\n";
+    }
+    for (const auto& w : f["standby"]) {
+      std::cout << "  standby:  " << shown(w["owner"]) << " (last tried " << shown(w["last_tried"])
+                << "): takes the flow over when "
+                << (f["lease_holder"].is_null() ? "its lease is free" : "the engine holding it stops")
+                << "\n";
     }
     if (f["engine"].is_null()) {
       std::cout << "  engine:   never ran (start it with mirror run, or mirror apply without --detach)\n";

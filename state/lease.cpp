@@ -77,6 +77,13 @@ void LeaseFolder::apply(const LeaseEvent& e) {
       break;
     case LeaseOp::probe: break;
   }
+  if (e.op == LeaseOp::acquire) {
+    if (holder_ && holder_->id == e.id) {
+      waiting_.erase(e.owner);
+    } else if (holder_) {
+      waiting_[e.owner] = LeaseWaiter{e.owner, e.purpose, e.ts_ms};
+    }
+  }
 }
 
 std::optional<LeaseHolder> fold(const std::vector<LeaseEvent>& events, std::string_view lease) {
@@ -412,6 +419,26 @@ kafka::Result<std::optional<LeaseHolder>> read_lease(const kafka::ClientConfig& 
   if (!log) return fail(log.error());
   // A probe asks the broker what time it is: a holding that expired before it is free.
   return (*log)->append_and_fold({.lease = std::string(lease), .op = LeaseOp::probe});
+}
+
+kafka::Result<LeaseView> read_lease_view(const kafka::ClientConfig& target, std::string_view lease,
+                                         std::string_view topic) {
+  auto exists = topic_exists(target, std::string(topic));
+  if (!exists) return fail(exists.error());
+  if (!*exists) return LeaseView{};
+  auto admin = kafka::Admin::connect(target);
+  if (!admin) return fail(std::move(admin).error());
+  auto end = admin->list_offsets({{{std::string(topic), 0}, kafka::OffsetSpec::latest}});
+  if (!end) return fail(std::move(end).error());
+  if ((*end)[0].error) return fail(*(*end)[0].error);
+  auto log = Log::open(target, std::string(topic), std::string(lease));
+  if (!log) return fail(log.error());
+  if (auto s = (*log)->sync_through((*end)[0].offset - 1); !s) return fail(s.error());
+  LeaseView v{(*log)->folder().holder(), {}};
+  for (const auto& [owner, w] : (*log)->folder().waiting()) v.waiting.push_back(w);
+  std::sort(v.waiting.begin(), v.waiting.end(),
+            [](const LeaseWaiter& a, const LeaseWaiter& b) { return a.last_ms > b.last_ms; });
+  return v;
 }
 
 kafka::Result<std::optional<LeaseHolder>> force_release(const kafka::ClientConfig& target,

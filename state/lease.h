@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,11 +65,21 @@ struct LeaseHolder {
 //     renewal) that a newer or broken writer meant; reading it as nothing could let a second holder in.
 //     Reading it as held can only make the next apply wait (at most kUnreadableHoldMs after the last
 //     such record), never admit two. Every reader folds the same log the same way, so they all agree.
+// Someone who asked for a lease while another held it (a standby engine retries every few seconds).
+struct LeaseWaiter {
+  std::string owner;
+  std::string purpose;
+  int64_t last_ms = 0;  // broker time of its latest refused attempt
+  bool operator==(const LeaseWaiter&) const = default;
+};
+
 class LeaseFolder {
  public:
   explicit LeaseFolder(std::string lease) : lease_(std::move(lease)) {}
   void apply(const LeaseEvent& e);
   const std::optional<LeaseHolder>& holder() const { return holder_; }
+  // By owner: whoever was refused the lease and has not held it since (for `mirror status`).
+  const std::map<std::string, LeaseWaiter>& waiting() const { return waiting_; }
   // How the most recent holding ended, for messages: its id and e.g. "it expired at ...".
   struct End {
     std::string id;
@@ -81,6 +92,7 @@ class LeaseFolder {
   bool seen_ = false;
   std::optional<LeaseHolder> holder_;
   std::optional<End> last_end_;
+  std::map<std::string, LeaseWaiter> waiting_;
 };
 
 // The holder right after the given events (in log order), or nullopt when free.
@@ -144,6 +156,15 @@ class Lease {
 kafka::Result<std::optional<LeaseHolder>> read_lease(const kafka::ClientConfig& target,
                                                      std::string_view lease,
                                                      std::string_view topic = kLockTopic);
+
+// A lease as its log says, read without writing to it (no probe: `now_ms` is the reader's clock, so a
+// holder past expires_ms is one that has not renewed in time): for `mirror status`.
+struct LeaseView {
+  std::optional<LeaseHolder> holder;
+  std::vector<LeaseWaiter> waiting;  // by their latest attempt, newest first
+};
+kafka::Result<LeaseView> read_lease_view(const kafka::ClientConfig& target, std::string_view lease,
+                                         std::string_view topic);
 
 // `mirror force-unlock ID`: ends the holding of lease id `id`. Returns the holder that was removed, or
 // nullopt when `id` did not hold the lease (then nothing changed).

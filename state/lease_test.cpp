@@ -19,6 +19,26 @@ LeaseEvent ev(LeaseOp op, std::string id, int64_t ts, int64_t ttl = 10'000, std:
           .offset = next_offset++};
 }
 
+// Standbys: whoever was refused the lease shows as waiting (by owner, latest attempt) until it holds it.
+TEST(LeaseFold, RefusedAttemptsAreWaitersUntilTheyHoldTheLease) {
+  auto as = [](LeaseEvent e, std::string owner) {
+    e.owner = std::move(owner);
+    return e;
+  };
+  LeaseFolder f{"apply"};
+  f.apply(as(ev(LeaseOp::acquire, "a", 0), "engine-1"));
+  f.apply(as(ev(LeaseOp::acquire, "b1", 1'000), "engine-2"));
+  f.apply(as(ev(LeaseOp::acquire, "b2", 6'000), "engine-2"));
+  f.apply(as(ev(LeaseOp::renew, "a", 7'000), "engine-1"));
+  ASSERT_EQ(f.waiting().size(), 1u);
+  EXPECT_EQ(f.waiting().at("engine-2").last_ms, 6'000);
+  EXPECT_FALSE(f.waiting().count("engine-1"));  // the holder's own renewals are no attempts
+  f.apply(as(ev(LeaseOp::release, "a", 8'000), "engine-1"));
+  f.apply(as(ev(LeaseOp::acquire, "b3", 9'000), "engine-2"));
+  EXPECT_EQ(f.holder()->owner, "engine-2");
+  EXPECT_TRUE(f.waiting().empty());
+}
+
 TEST(LeaseFold, FreeUntilAcquiredAndFirstAcquireWins) {
   EXPECT_FALSE(fold({}, "apply"));
   auto h = fold({ev(LeaseOp::acquire, "a", 100), ev(LeaseOp::acquire, "b", 101)}, "apply");

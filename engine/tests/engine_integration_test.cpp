@@ -231,6 +231,13 @@ TEST_F(EngineE2E, SecondEngineWaitsAsStandbyAndTakesOver) {
   }
   ASSERT_NE(second->output().find("standby: another engine runs this flow"), std::string::npos)
       << second->output();
+  // mirror status names the standby (from its attempts in the lease log) beside the running engine.
+  Proc status({"status", "-c", spec}, dir_ / "status-standby.log");
+  ASSERT_EQ(status.stop(0, 60s), 0) << status.output();
+  EXPECT_NE(status.output().find("  state:    running"), std::string::npos) << status.output();
+  EXPECT_NE(status.output().find("  standby:  "), std::string::npos) << status.output();
+  EXPECT_NE(status.output().find("takes the flow over when the engine holding it stops"), std::string::npos)
+      << status.output();
   EXPECT_EQ(first->stop(SIGKILL, 10s), -1);
   produce(topic, numbered(1000, 2, parts), parts);
   ASSERT_TRUE(wait_for("A." + topic, 2, 2000, 60s)) << second->output();
